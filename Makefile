@@ -1,0 +1,48 @@
+# tinykit: `make test` and `make demo` work on a fresh machine.
+# They create .venv/, install Python deps and the Debian tools when missing.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.tinykit-installed
+APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+PYTEST_ARGS ?=
+
+.PHONY: setup tools test demo bench lint clean
+
+setup: $(STAMP) tools
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Debian tools: installed with apt when missing (as root), else the exact command is printed.
+tools:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "tinykit needs Debian packages:$$missing"; \
+	    echo "run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 2; \
+	  fi; \
+	fi
+
+test: setup
+	$(PY) -m pytest -q --doctest-modules tinykit tests $(PYTEST_ARGS)
+
+demo: setup
+	$(PY) examples/demo.py
+
+bench: setup
+	$(PY) tests/bench.py
+
+lint: setup
+	$(VENV)/bin/ruff check tinykit tests
+	$(VENV)/bin/mypy tinykit
+
+clean:
+	rm -rf build .pytest_cache

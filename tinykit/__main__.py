@@ -1,0 +1,3 @@
+from tinykit.cli import main
+
+main()
