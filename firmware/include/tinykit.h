@@ -1,0 +1,81 @@
+/* tinykit runtime: the one public header.
+ *
+ * A generated model (model.c/model.h from `tinykit build` or `tinykit verify`)
+ * implements the model API below; a board implements the HAL; the serial
+ * protocol (tk_protocol.c) uses both. Plain C99, no malloc: the generated model
+ * owns one static arena. */
+#ifndef TINYKIT_H
+#define TINYKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TK_VERSION "0.1.0"
+#define TK_MAX_DIMS 5
+
+typedef enum TkStatus {
+  TK_OK = 0,
+  TK_ERROR = 1,
+  TK_BAD_ARGUMENT = 2,
+  TK_UNSUPPORTED = 3
+} TkStatus;
+
+typedef enum TkType {
+  TK_INT8 = 0,
+  TK_FLOAT32 = 1,
+  TK_INT32 = 2,
+  TK_INT16 = 3,
+  TK_UINT8 = 4
+} TkType;
+
+typedef struct TkTensorInfo {
+  int32_t rank;
+  int32_t dims[TK_MAX_DIMS];
+  uint32_t bytes;     /* total size in bytes */
+  TkType type;
+  float scale;        /* 0 when not quantized */
+  int32_t zero_point;
+} TkTensorInfo;
+
+typedef struct TkModelInfo {
+  const char *name;     /* model name */
+  const char *hash;     /* 16 hex chars: first 64 bits of SHA-256 of the .tflite */
+  const char *runtime;  /* "aot" or "tflm" */
+  uint32_t arena_bytes; /* RAM for activations (+ scratch) */
+  uint32_t n_layers;    /* ops, for per-layer timings */
+  TkTensorInfo input;
+  TkTensorInfo output;
+} TkModelInfo;
+
+/* ---- model API (implemented by generated code) ---------------------------- */
+const TkModelInfo *tk_model_info(void);
+/* Prepare the model (idempotent); TK_OK when ready. */
+TkStatus tk_model_init(void);
+/* Where to write the input (input.bytes) and read the output (output.bytes).
+ * Valid between calls to tk_model_invoke. */
+void *tk_model_input(void);
+const void *tk_model_output(void);
+/* Run one inference. layer_us: NULL, or n_layers entries that receive the
+ * microseconds each layer took (tk_hal_micros). */
+TkStatus tk_model_invoke(uint32_t *layer_us);
+
+/* ---- board HAL (implemented per board) ------------------------------------- */
+void tk_hal_init(void);
+/* Write n bytes to the serial port (blocking). */
+void tk_hal_write(const uint8_t *data, size_t n);
+/* One byte from the serial port, or -1 when none is waiting (non-blocking). */
+int tk_hal_read(void);
+/* Monotonic microseconds since boot (wraps at 2^32). */
+uint32_t tk_hal_micros(void);
+/* Board id string, e.g. "qemu-m4". */
+const char *tk_hal_board(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TINYKIT_H */
