@@ -1,0 +1,154 @@
+"""`tinykit test`: every sample on the device and on the host TFLM reference,
+compared bit by bit. Results are written as they come in."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tinykit.errors import DataError, DeviceError, ExitCode
+from tinykit.graph import Graph, load_tflite, model_hash
+from tinykit.hil.reports import REPORTERS
+from tinykit.hil.result import CaseResult, Status, SuiteResult
+
+
+@dataclass(frozen=True)
+class HilConfig:
+    model: Path
+    port: str | None = None
+    board: str | None = None
+    data: Path | None = None
+    labels: Path | None = None
+    samples: int = 20
+    seed: int = 0
+    baud: int = 115200
+    timeout: float = 5.0
+    reports: tuple[tuple[str, Path], ...] = ()  # (reporter name, path)
+
+
+def find_port(port: str | None, board: str | None) -> str:
+    """The serial URL: --port, or the emulator `tinykit flash` started for --board."""
+    if port:
+        return port
+    if not board:
+        raise DeviceError("no --port given", hint="pass --port /dev/ttyACM0 (or socket://HOST:PORT), "
+                          "or --board qemu-m4 to use the emulator `tinykit flash` started")
+    from tinykit.boards import get_board
+    from tinykit.pio.qemu import running
+
+    b = get_board(board)
+    emu = running(b.id) if b.emulated else None
+    if emu is None:
+        raise DeviceError(f"no emulator running for {b.id}" if b.emulated else
+                          f"--board {b.id} is a real board: pass --port",
+                          hint=f"run: tinykit flash --board {b.id}" if b.emulated else None)
+    return emu.url
+
+
+def quantize_input(x: np.ndarray, graph: Graph) -> np.ndarray:
+    """Samples as the model's input dtype: int8 data as is, float data quantized."""
+    t = graph.input_tensors[0]
+    if np.issubdtype(x.dtype, np.integer):
+        if t.dtype == "int8" and (x.min() < -128 or x.max() > 127):
+            raise DataError("integer input data outside the int8 range [-128, 127]")
+        return x.astype(np.int8) if t.dtype == "int8" else x.astype(np.float32)
+    if t.dtype != "int8" or t.quant is None:
+        return x.astype(np.float32)
+    q = np.round(x / t.quant.scale[0]) + t.quant.zero_point[0]
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def make_inputs(config: HilConfig, graph: Graph) -> tuple[np.ndarray, np.ndarray | None]:
+    shape = tuple(graph.input_tensors[0].shape[1:])
+    labels = None
+    if config.data is not None:
+        from tinykit.load import check_shape, load_data
+
+        data = check_shape(load_data(config.data), shape, str(config.data))
+        x = quantize_input(data, graph)[: config.samples]
+        if config.labels is not None:
+            labels = np.asarray(load_data(config.labels)).reshape(-1)[: len(x)].astype(int)
+            if len(labels) < len(x):
+                raise DataError(f"{config.labels}: {len(labels)} labels for {len(x)} samples")
+        return x, labels
+    if config.labels is not None:
+        raise DataError("--labels needs --data")
+    if graph.input_tensors[0].dtype != "int8":
+        rng = np.random.default_rng(config.seed)
+        return rng.random((config.samples, *shape), dtype=np.float32), None
+    rng = np.random.default_rng(config.seed)
+    return rng.integers(-128, 128, (config.samples, *shape), dtype=np.int8), None
+
+
+def _compare(index: int, out: np.ndarray, ref: np.ndarray, device_us: int, label: int | None) -> CaseResult:
+    diff = int(np.max(np.abs(out.astype(np.int64) - ref.astype(np.int64)))) if out.size else 0
+    if out.dtype.kind == "f":
+        exact = np.array_equal(out.view(np.uint32), ref.astype(out.dtype).view(np.uint32))
+    else:
+        exact = np.array_equal(out, ref)
+    flat_o, flat_r = out.reshape(-1), ref.reshape(-1)
+    classifier = flat_r.size > 1
+    return CaseResult(
+        index=index, status=Status.PASSED if exact else Status.FAILED, device_us=int(device_us),
+        max_abs_diff=diff,
+        top1_device=int(np.argmax(flat_o)) if classifier else None,
+        top1_reference=int(np.argmax(flat_r)) if classifier else None,
+        label=label,
+        message="" if exact else f"output differs from the TFLM reference (max abs diff {diff})",
+    )
+
+
+def run_hil(config: HilConfig, on_case: Callable[[CaseResult], None] = lambda c: None) -> SuiteResult:
+    from tinykit.reference import run as reference_run
+    from tinykit.serial.client import Device
+
+    graph = load_tflite(config.model)
+    model_bytes = Path(config.model).read_bytes()
+    if config.samples < 1:
+        raise DataError("--samples must be at least 1")
+    inputs, labels = make_inputs(config, graph)
+    reference = reference_run(model_bytes, inputs).outputs
+    port = find_port(config.port, config.board)
+    suite = SuiteResult(graph.name, model_hash(model_bytes), port, planned=len(inputs))
+
+    def save() -> None:
+        for name, path in config.reports:
+            REPORTERS[name](suite, path)
+
+    save()
+    start = time.perf_counter()
+    try:
+        with Device.open(port, baud=config.baud, timeout=config.timeout) as dev:
+            info = dev.info()
+            suite.device = info.as_dict() if hasattr(info, "as_dict") else dict(vars(info))
+            dev.expect_model(suite.model_hash, graph.name)
+            for i, sample in enumerate(inputs):
+                result = dev.infer(sample)
+                out = np.asarray(result.output).reshape(reference[i].shape)
+                case = _compare(i, out, reference[i], result.device_us,
+                                None if labels is None else int(labels[i]))
+                suite.cases.append(case)
+                suite.wall_seconds = time.perf_counter() - start
+                save()
+                on_case(case)
+    except DeviceError as exc:
+        suite.stopped = exc.format_message()
+        done = len(suite.cases)
+        if done < suite.planned:
+            suite.cases.append(CaseResult(done, Status.ERRORED, message=suite.stopped))
+        suite.cases.extend(CaseResult(i, Status.SKIPPED, message="not run: the run stopped")
+                           for i in range(len(suite.cases), suite.planned))
+    suite.wall_seconds = suite.wall_seconds or (time.perf_counter() - start)
+    save()
+    return suite
+
+
+def exit_code(suite: SuiteResult) -> int:
+    s = suite.summary()
+    if not suite.completed:
+        return ExitCode.ERROR
+    return ExitCode.OK if s["bit_exact"] else ExitCode.CHECK_FAILED
