@@ -1,0 +1,267 @@
+"""``analyze``: per-layer cost, runtime support, RAM and flash against a board.
+
+RAM: ``tflm_arena_bytes`` is measured exactly by TFLM's recording allocator
+(one isolated subprocess); ``aot_ram_bytes`` is the greedy planner's arena over
+the graph's activation lifetimes. Flash: model data plus an *estimate* of the
+runtime's code (see :mod:`tinykit.analyze.ops`). Never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tinykit.analyze.ops import RUNTIME_OPS, code_bytes_estimate, cost, unsupported_reason
+from tinykit.analyze.planner import GreedyPlanner, MemoryPlan, lifetimes
+from tinykit.boards import Board, get_board
+from tinykit.errors import ModelError, ReferenceError_, UnsupportedError
+from tinykit.graph import Graph, Op, load_tflite, parse_tflite
+
+RUNTIMES = tuple(RUNTIME_OPS)
+ALIGNMENT = 16  # arena alignment of the AOT runtime's buffers
+
+
+@dataclass(frozen=True)
+class AnalyzeConfig:
+    board_id: str | Board  # a board id/alias, or a Board (e.g. from parse_board)
+    runtime: str = "aot"  # "aot" | "tflm"
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    index: int
+    name: str
+    op: str
+    version: int
+    input_shapes: tuple[tuple[int, ...], ...]  # activation inputs only
+    output_shape: tuple[int, ...]
+    params: int
+    macs: int
+    activation_bytes: int  # bytes of the op's own activation inputs + outputs
+    supported: bool
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    layer: str
+    op: str
+    version: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"layer {self.layer!r}: {self.op} v{self.version} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class MemoryFigures:
+    tflm_arena_bytes: int | None  # None only when TFLM cannot run the model
+    aot_ram_bytes: int
+    ram_bytes: int  # the figure that counts for the chosen runtime
+    model_bytes: int  # the .tflite file
+    weight_bytes: int  # constant tensors (what the AOT runtime stores)
+    code_bytes_estimate: int  # runtime code: an estimate, see analyze.ops
+    flash_bytes: int  # data stored by the runtime + code estimate
+
+
+@dataclass(frozen=True)
+class Budget:
+    budget: int
+    used: int
+    headroom: int
+    headroom_pct: float
+    fits: bool
+
+    @classmethod
+    def of(cls, used: int, budget: int) -> Budget:
+        """
+        >>> Budget.of(750, 1000)
+        Budget(budget=1000, used=750, headroom=250, headroom_pct=25.0, fits=True)
+        >>> Budget.of(1200, 1000).fits
+        False
+        """
+        headroom = budget - used
+        return cls(budget, used, headroom, round(100.0 * headroom / budget, 2), headroom >= 0)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    model: str
+    board: str
+    runtime: str
+    layers: tuple[LayerInfo, ...]
+    totals: Totals
+    memory: MemoryFigures
+    ram: Budget
+    flash: Budget
+    unsupported: tuple[Unsupported, ...]
+
+    @property
+    def supported(self) -> bool:
+        return not self.unsupported
+
+    @property
+    def ok(self) -> bool:
+        return self.supported and self.ram.fits and self.flash.fits
+
+    @property
+    def tflm_arena_bytes(self) -> int | None:
+        return self.memory.tflm_arena_bytes
+
+    @property
+    def verdict(self) -> str:
+        """One line: what fails, or that everything fits."""
+        problems = []
+        if self.unsupported:
+            problems.append(f"{len(self.unsupported)} op(s) not supported by the {self.runtime} "
+                            f"runtime: " + "; ".join(str(u) for u in self.unsupported))
+        for kind, b in (("RAM", self.ram), ("flash", self.flash)):
+            if not b.fits:
+                problems.append(f"{kind} over budget on {self.board}: needs {b.used} B, "
+                                f"budget {b.budget} B ({-b.headroom} B over)")
+        return "; ".join(problems) if problems else f"fits on {self.board} ({self.runtime})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "board": self.board,
+            "runtime": self.runtime,
+            "ok": self.ok,
+            "verdict": self.verdict,
+            "layers": [asdict(layer) for layer in self.layers],
+            "totals": asdict(self.totals),
+            "memory": asdict(self.memory),
+            "budget": {"ram": asdict(self.ram), "flash": asdict(self.flash)},
+            "supported": self.supported,
+            "unsupported": [asdict(u) for u in self.unsupported],
+        }
+
+
+# --- helpers ------------------------------------------------------------------------
+
+
+def check_int8(graph: Graph) -> None:
+    """Refuse float or mixed models. Float I/O around an int8 model (QUANTIZE at
+    the inputs, DEQUANTIZE at the outputs) is fine."""
+    consumers: dict[int, list[Op]] = {}
+    for op in graph.ops:
+        for i in op.inputs:
+            consumers.setdefault(i, []).append(op)
+    for t in graph.activations:
+        if t.dtype not in ("float32", "float16", "float64"):
+            continue
+        users = consumers.get(t.index, [])
+        producer = graph.producers.get(t.index)
+        io_in = t.index in graph.inputs and bool(users) and all(op.kind == "QUANTIZE" for op in users)
+        io_out = (t.index in graph.outputs and producer is not None
+                  and producer.kind == "DEQUANTIZE" and not users)
+        if not (io_in or io_out):
+            raise ModelError(f"{graph.name}: model is not int8-quantized (tensor {t.name!r} is "
+                             f"{t.dtype})", hint="quantize first: tinykit quantize MODEL "
+                             "--data CALIB.npy -o model.tflite")
+
+
+def _codegen_hook(name: str) -> Callable[[Graph, Op], Any] | None:
+    """``tinykit.codegen.plan``'s ``inplace``/``scratch`` rules, when it has them."""
+    if importlib.util.find_spec("tinykit.codegen.plan") is None:
+        return None
+    module = importlib.import_module("tinykit.codegen.plan")
+    fn = getattr(module, name, None)
+    if callable(fn):
+        return fn
+    kinds = getattr(module, "INPLACE_OPS", None) if name == "inplace" else None
+    if kinds is not None:
+        return lambda g, op: op.kind in kinds
+    return None
+
+
+def aot_memory_plan(graph: Graph, inplace: Callable[[Graph, Op], bool] | None = None,
+                    alignment: int = ALIGNMENT) -> MemoryPlan:
+    """The AOT runtime's arena: greedy plan over the graph's activation lifetimes.
+    ``inplace`` defaults to the code generator's rule (``tinykit.codegen.plan``),
+    if it exposes one, else no op runs in place."""
+    rule = inplace or _codegen_hook("inplace") or (lambda g, op: False)
+    scratch = _codegen_hook("scratch") or (lambda g, op: 0)
+    plan = GreedyPlanner().plan(lifetimes(graph, inplace=rule, scratch=scratch), alignment)
+    plan.check()
+    return plan
+
+
+def _layer(graph: Graph, op: Op, supported: bool) -> LayerInfo:
+    acts = [t for t in graph.op_inputs(op) if t is not None and not t.is_const]
+    outs = graph.op_outputs(op)
+    c = cost(graph, op)
+    seen = {t.index: t.nbytes for t in (*acts, *outs)}
+    return LayerInfo(
+        index=op.index, name=graph.layer_name(op), op=op.kind, version=op.version,
+        input_shapes=tuple(t.shape for t in acts),
+        output_shape=outs[0].shape if outs else (),
+        params=c.params, macs=c.macs, activation_bytes=sum(seen.values()), supported=supported,
+    )
+
+
+def _tflm_arena(model: bytes, graph: Graph) -> int | None:
+    from tinykit.reference import measure_arena
+
+    try:
+        return measure_arena(model).total
+    except ReferenceError_:
+        if any(unsupported_reason("tflm", op) for op in graph.ops):
+            return None  # TFLM refuses an op it lacks: reported as unsupported
+        raise
+
+
+def _load(model: str | Path | bytes, name: str | None) -> tuple[bytes, Graph]:
+    if isinstance(model, bytes):
+        return model, parse_tflite(model, name or "model")
+    graph = load_tflite(model)  # checks suffix, readability, format
+    data = Path(model).read_bytes()
+    return data, (graph if name is None else parse_tflite(data, name))
+
+
+def analyze(model: str | Path | bytes, config: AnalyzeConfig, *, name: str | None = None) -> Analysis:
+    """Analyze an int8 .tflite (a path or its bytes) for a board and a runtime."""
+    if config.runtime not in RUNTIME_OPS:
+        raise UnsupportedError(f"unknown runtime {config.runtime!r}",
+                               hint=f"expected one of {', '.join(RUNTIMES)}")
+    board = config.board_id if isinstance(config.board_id, Board) else get_board(config.board_id)
+    data, graph = _load(model, name)
+    if not graph.ops:
+        raise ModelError(f"{graph.name}: the model has no ops")
+    check_int8(graph)
+
+    unsupported = []
+    layers = []
+    for op in graph.ops:
+        reason = unsupported_reason(config.runtime, op)
+        if reason:
+            unsupported.append(Unsupported(graph.layer_name(op), op.kind, op.version, reason))
+        layers.append(_layer(graph, op, reason is None))
+
+    tflm_arena = _tflm_arena(data, graph)
+    aot_ram = aot_memory_plan(graph).arena_bytes
+    weight_bytes = sum(t.nbytes for t in graph.tensors if t.is_const)
+    kinds = {op.kind for op in graph.ops}
+    code = code_bytes_estimate(config.runtime, kinds)
+    if config.runtime == "tflm":
+        ram, stored = (tflm_arena if tflm_arena is not None else 0), len(data)
+    else:
+        ram, stored = aot_ram, weight_bytes
+    memory = MemoryFigures(tflm_arena, aot_ram, ram, len(data), weight_bytes, code, stored + code)
+    return Analysis(
+        model=graph.name, board=board.id, runtime=config.runtime, layers=tuple(layers),
+        totals=Totals(sum(x.params for x in layers), sum(x.macs for x in layers)),
+        memory=memory,
+        ram=Budget.of(memory.ram_bytes, board.memory.ram_budget),
+        flash=Budget.of(memory.flash_bytes, board.memory.flash_budget),
+        unsupported=tuple(unsupported),
+    )

@@ -1,0 +1,98 @@
+"""``tinykit analyze MODEL.tflite --board ID``: thin command over :func:`analyze`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from tinykit.analyze.api import RUNTIMES, Analysis, AnalyzeConfig
+from tinykit.analyze.api import analyze as run_analysis
+from tinykit.errors import ExitCode
+from tinykit.output import err, human_bytes, out, print_json
+
+EPILOG = """\b
+Exit codes:
+  0  fits the board and every op is supported
+  1  over the RAM or flash budget, or an op the runtime cannot run
+  2  error (bad or float model file, unknown board)
+"""
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    """
+    >>> _shape((1, 49, 10, 1))
+    '1x49x10x1'
+    """
+    return "x".join(str(d) for d in shape) or "scalar"
+
+
+def short_name(name: str, width: int = 28) -> str:
+    """The first part of a fused TF tensor name, its tail when too long.
+
+    >>> short_name("model/dense_1/MatMul;model/dense_1/BiasAdd")
+    'model/dense_1/MatMul'
+    >>> short_name("functional_1_1/ds_cnn_1/re_lu_5_1/Relu;x", width=16)
+    '…/re_lu_5_1/Relu'
+    """
+    first = name.split(";")[0]
+    return first if len(first) <= width else "…" + first[-(width - 1):]
+
+
+def _layers_table(a: Analysis) -> Table:
+    t = Table(title=f"{a.model}: {len(a.layers)} layers ({a.runtime} runtime)", title_justify="left")
+    for col, right in (("#", True), ("layer", False), ("op", False), ("v", True), ("in", False),
+                       ("out", False), ("params", True), ("MACs", True), ("act. bytes", True)):
+        t.add_column(col, justify="right" if right else "left", no_wrap=col != "layer")
+    for x in a.layers:
+        op = x.op if x.supported else f"[red]{x.op}[/]"
+        t.add_row(str(x.index), short_name(x.name), op, str(x.version), " ".join(map(_shape, x.input_shapes)),
+                  _shape(x.output_shape), f"{x.params:,}", f"{x.macs:,}", f"{x.activation_bytes:,}")
+    t.add_section()
+    t.add_row("", "total", "", "", "", "", f"{a.totals.params:,}", f"{a.totals.macs:,}", "")
+    return t
+
+
+def _budget_line(kind: str, b: Any) -> str:
+    color, word = ("green", "fits") if b.fits else ("red", "OVER")
+    return (f"{kind:5} {b.used:>9,} B of {b.budget:>9,} B  [{color}]{word}[/]  "
+            f"headroom {b.headroom:,} B ({b.headroom_pct:.1f}%)")
+
+
+def _print(a: Analysis) -> None:
+    out.print(_layers_table(a))
+    m = a.memory
+    tflm = "n/a (TFLM cannot run it)" if m.tflm_arena_bytes is None else human_bytes(m.tflm_arena_bytes)
+    out.print(f"RAM    aot arena {human_bytes(m.aot_ram_bytes)} (greedy plan), "
+              f"tflm arena {tflm} (measured)")
+    out.print(f"flash  {human_bytes(m.flash_bytes)} = model data "
+              f"{human_bytes(m.flash_bytes - m.code_bytes_estimate)} + ~{human_bytes(m.code_bytes_estimate)} "
+              f"{a.runtime} runtime code (estimate)")
+    out.print(f"board  {a.board}")
+    out.print(_budget_line("RAM", a.ram))
+    out.print(_budget_line("flash", a.flash))
+    for u in a.unsupported:
+        out.print(f"[red]unsupported[/] {u}")
+    out.print(f"[{'green' if a.ok else 'red'}]{a.verdict}[/]")
+
+
+@click.command(epilog=EPILOG)
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--board", "-b", "board", required=True, help="Board id or alias (see `tinykit boards`).")
+@click.option("--runtime", type=click.Choice(RUNTIMES), default="aot", show_default=True,
+              help="aot: tinykit's generated C; tflm: TensorFlow Lite Micro.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report to stdout.")
+@click.pass_context
+def analyze(ctx: click.Context, model: Path, board: str, runtime: str, as_json: bool) -> None:
+    """Per-layer MACs/params, op support, RAM and flash of an int8 MODEL.tflite
+    against a board's budget."""
+    result = run_analysis(model, AnalyzeConfig(board, runtime))
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        _print(result)
+        if not result.ok:
+            err.print(f"tinykit: check failed: {result.verdict}", markup=False)
+    ctx.exit(ExitCode.OK if result.ok else ExitCode.CHECK_FAILED)
