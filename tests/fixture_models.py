@@ -38,12 +38,12 @@ def ds_cnn(tf: Any) -> Any:
     L = tf.keras.layers
     inp = tf.keras.Input((49, 10, 1))
     x = L.Conv2D(64, (10, 4), strides=2, padding="same", use_bias=False)(inp)
-    x = L.ReLU()(L.BatchNormalization()(x))
+    x = L.ReLU()(L.BatchNormalization(momentum=0.9)(x))
     for _ in range(4):
         x = L.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
-        x = L.ReLU()(L.BatchNormalization()(x))
+        x = L.ReLU()(L.BatchNormalization(momentum=0.9)(x))
         x = L.Conv2D(64, 1, use_bias=False)(x)
-        x = L.ReLU()(L.BatchNormalization()(x))
+        x = L.ReLU()(L.BatchNormalization(momentum=0.9)(x))
     x = L.AveragePooling2D(pool_size=(25, 5))(x)
     x = L.Flatten()(x)
     x = L.Dense(12)(x)
@@ -54,11 +54,11 @@ def resnet(tf: Any) -> Any:
     """ResNet-8-like: 32x32x3 -> 10 classes, residual ADDs, a strided projection."""
     L = tf.keras.layers
     inp = tf.keras.Input((32, 32, 3))
-    x = L.ReLU()(L.BatchNormalization()(L.Conv2D(16, 3, padding="same")(inp)))
+    x = L.ReLU()(L.BatchNormalization(momentum=0.9)(L.Conv2D(16, 3, padding="same")(inp)))
     for filters, stride in ((16, 1), (32, 2), (64, 2)):
         y = L.Conv2D(filters, 3, strides=stride, padding="same")(x)
-        y = L.ReLU()(L.BatchNormalization()(y))
-        y = L.BatchNormalization()(L.Conv2D(filters, 3, padding="same")(y))
+        y = L.ReLU()(L.BatchNormalization(momentum=0.9)(y))
+        y = L.BatchNormalization(momentum=0.9)(L.Conv2D(filters, 3, padding="same")(y))
         if stride != 1 or x.shape[-1] != filters:
             x = L.Conv2D(filters, 1, strides=stride)(x)
         x = L.ReLU()(L.Add()([x, y]))
@@ -71,12 +71,12 @@ def mobilenet(tf: Any) -> Any:
     """MobileNetV1-like (alpha 0.25, shortened): 96x96x3 -> 2 classes (VWW shape)."""
     L = tf.keras.layers
     inp = tf.keras.Input((96, 96, 3))
-    x = L.ReLU(6.0)(L.BatchNormalization()(L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(inp)))
+    x = L.ReLU(6.0)(L.BatchNormalization(momentum=0.9)(L.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(inp)))
     for filters, stride in ((16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2)):
         x = L.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False)(x)
-        x = L.ReLU(6.0)(L.BatchNormalization()(x))
+        x = L.ReLU(6.0)(L.BatchNormalization(momentum=0.9)(x))
         x = L.Conv2D(filters, 1, use_bias=False)(x)
-        x = L.ReLU(6.0)(L.BatchNormalization()(x))
+        x = L.ReLU(6.0)(L.BatchNormalization(momentum=0.9)(x))
     x = L.GlobalAveragePooling2D()(x)
     x = L.Dense(2)(x)
     return tf.keras.Model(inp, L.Softmax()(x), name="mobilenet")
@@ -88,7 +88,7 @@ def autoencoder(tf: Any) -> Any:
     inp = tf.keras.Input((640,))
     x = inp
     for units in (128, 128, 8, 128, 128):
-        x = L.ReLU()(L.BatchNormalization()(L.Dense(units)(x)))
+        x = L.ReLU()(L.BatchNormalization(momentum=0.9)(L.Dense(units)(x)))
     return tf.keras.Model(inp, L.Dense(640)(x), name="autoencoder")
 
 
@@ -110,14 +110,14 @@ def build(name: str, directory: str, seed: int = 0) -> FixtureModel:
     if classes:
         x, y = synthetic(shape, classes, n, seed)
         model.compile("adam", "sparse_categorical_crossentropy")
-        model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+        model.fit(x, y, epochs=3, batch_size=32, verbose=0)
         labels: np.ndarray | None = y
     else:
         rng = np.random.default_rng(seed)
         base = np.sin(np.linspace(0, 20, 640, dtype=np.float32))
         x = (base[None, :] * rng.random((n, 1)) + 0.1 * rng.standard_normal((n, 640))).astype(np.float32)
         model.compile("adam", "mse")
-        model.fit(x, x, epochs=2, batch_size=32, verbose=0)
+        model.fit(x, x, epochs=3, batch_size=32, verbose=0)
         labels = None
     path = f"{directory}/{name}.keras"
     model.save(path)

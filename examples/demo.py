@@ -1,0 +1,78 @@
+"""`make demo`: the main job end to end, through the tinykit CLI.
+
+1. train the example keyword spotter on data it generates (examples/kws.py)
+2. tinykit quantize      -> int8 .tflite, agreement with the float model
+3. tinykit analyze       -> per-layer table and budget for esp32s3
+4. tinykit build         -> a PlatformIO project for esp32s3 (compiles on a machine with its toolchain)
+5. tinykit build --compile, tinykit flash  -> firmware on the emulated Cortex-M4 (QEMU)
+6. tinykit test          -> every sample on the emulated board vs the TFLM reference
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "demo"
+
+
+def step(title: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    print(f"\n=== {title}\n$ tinykit {' '.join(args)}", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "tinykit", *args], cwd=ROOT, text=True,
+                          stdout=subprocess.PIPE)
+    print(proc.stdout, end="")
+    print(f"(exit {proc.returncode}, {time.perf_counter() - t0:.1f} s)", flush=True)
+    if check and proc.returncode != 0:
+        stop_emulator()
+        sys.exit(proc.returncode)
+    return proc
+
+
+def stop_emulator() -> None:
+    subprocess.run([sys.executable, "-m", "tinykit", "flash", "--board", "qemu-m4", "--stop"], cwd=ROOT,
+                   capture_output=True)
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    print("=== training the example model on synthetic data (examples/kws.py)", flush=True)
+    subprocess.run([sys.executable, str(ROOT / "examples" / "kws.py"), str(OUT)], check=True, cwd=ROOT)
+    model = OUT / "kws.tflite"
+    q = step("quantize", "quantize", str(OUT / "kws.keras"), "--data", str(OUT / "calib.npy"), "-o", str(model),
+             "--json")
+    quant = json.loads(q.stdout)
+    step("analyze for esp32s3", "analyze", str(model), "--board", "esp32s3")
+    step("build for esp32s3", "build", str(model), "--board", "esp32s3", "-o", str(OUT / "kws-esp32s3"))
+    b = step("build for qemu-m4 (pio run)", "build", str(model), "--board", "qemu-m4", "-o",
+             str(OUT / "kws-qemu-m4"), "--compile", "--json")
+    built = json.loads(b.stdout)
+    f = step("flash qemu-m4", "flash", str(OUT / "kws-qemu-m4"), "--board", "qemu-m4", "--json")
+    port = json.loads(f.stdout)["port"]
+    try:
+        report = OUT / "hil.json"
+        t = step("HIL test on qemu-m4", "test", str(model), "--port", port, "--data", str(OUT / "test_x.npy"),
+                 "--labels", str(OUT / "test_y.npy"), "--samples", "100", "--json", str(report),
+                 "--junit", str(OUT / "hil.xml"), check=False)
+        hil = json.loads(report.read_text())
+    finally:
+        stop_emulator()
+    lat = hil.get("latency_us") or {}
+    print("\n=== summary")
+    print(f"model            kws ({quant.get('int8_bytes')} B int8, {quant.get('float_bytes')} B float)")
+    print(f"quantization     {json.dumps(quant.get('agreement'))}")
+    c = built.get("compile", {})
+    print(f"qemu-m4 firmware RAM {c.get('ram_bytes')} B, flash {c.get('flash_bytes')} B")
+    print(f"HIL              {hil.get('samples')} samples, {hil.get('mismatches')} mismatches, "
+          f"bit-exact: {hil.get('bit_exact')}, accuracy {hil.get('accuracy')}")
+    print(f"device latency   min {lat.get('min')} / median {lat.get('median')} / p95 {lat.get('p95')} us; "
+          f"throughput {hil.get('throughput_per_s')} inferences/s")
+    return t.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
