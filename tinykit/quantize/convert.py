@@ -59,3 +59,15 @@ def convert_int8(model: Any, calibration: np.ndarray, io: str = "int8") -> bytes
     except Exception as exc:  # the converter's messages are many lines long
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise QuantizeError(f"TFLite conversion failed: {first}") from None
+
+
+def convert_float(model: Any) -> bytes:
+    """The plain float32 .tflite of a Keras model (no optimization): the size
+    baseline that the int8 model is compared with."""
+    tf = import_tf()
+    conv = tf.lite.TFLiteConverter.from_keras_model(fix_batch(model, tf))
+    try:
+        return bytes(conv.convert())
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise QuantizeError(f"float TFLite conversion failed: {first}") from None

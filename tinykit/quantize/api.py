@@ -1,0 +1,176 @@
+"""``quantize``: a trained float model + calibration data -> full-integer int8
+.tflite, with its size next to the float model's and how well it agrees with
+the float model on data held back from calibration.
+
+Sizes: ``float_bytes`` is the size of the plain float32 TFLite conversion of the
+same model (file vs file), ``int8_bytes`` the size of the int8 .tflite.
+
+Agreement: the float Keras model against the int8 model run in the TFLM reference
+(float inputs quantized with the input scale/zero point, outputs dequantized), on
+the held-back samples. When every float output row is a probability vector (>= 2
+values in [0, 1] summing to 1, i.e. a softmax) the model is a classifier and the
+figure is top-1 agreement; otherwise it is a regression and the figure is the mean
+per-sample cosine similarity. RMSE and cosine are reported for both kinds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinykit.errors import QuantizeError
+
+IO_MODES = ("int8", "float")
+
+
+@dataclass(frozen=True)
+class QuantizeConfig:
+    io: str = "int8"  # "int8": int8 input/output tensors; "float": float I/O around int8 ops
+    holdout: float = 0.2  # fraction of the data held back from calibration for agreement
+    seed: int = 0  # shuffles the data before the split
+
+    def __post_init__(self) -> None:
+        if self.io not in IO_MODES:
+            raise QuantizeError(f"unknown io {self.io!r}; expected one of {', '.join(IO_MODES)}")
+        if not 0.0 <= self.holdout < 1.0:
+            raise QuantizeError(f"holdout {self.holdout} is out of range; expected 0 <= holdout < 1")
+
+
+@dataclass(frozen=True)
+class Agreement:
+    kind: str  # "top1" (classifier) or "regression"
+    samples: int  # how many samples were compared
+    top1: float | None  # fraction of samples with the same argmax (classifiers only)
+    rmse: float | None  # root mean square error of the outputs, in output units
+    cosine: float | None  # mean per-sample cosine similarity of the outputs
+    on: str = "holdout"  # "holdout", or "calibration" when too few samples to hold any back
+
+    @property
+    def score(self) -> float:
+        """The headline figure: top-1 for classifiers, cosine for regressions."""
+        value = self.top1 if self.kind == "top1" else self.cosine
+        return float("nan") if value is None else value
+
+    @property
+    def metric(self) -> str:
+        return "top1" if self.kind == "top1" else "cosine"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "samples": self.samples, "on": self.on, "top1": self.top1,
+                "rmse": self.rmse, "cosine": self.cosine}
+
+
+@dataclass(frozen=True)
+class QuantizeResult:
+    tflite: bytes = field(repr=False)
+    float_bytes: int  # float32 .tflite conversion of the same model
+    int8_bytes: int
+    calibration_samples: int
+    holdout_samples: int
+    agreement: Agreement
+    seconds: float  # wall time of the whole quantize call
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"float_bytes": self.float_bytes, "int8_bytes": self.int8_bytes,
+                "calibration_samples": self.calibration_samples,
+                "holdout_samples": self.holdout_samples,
+                "agreement": self.agreement.to_dict(), "seconds": round(self.seconds, 3)}
+
+
+def split(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled (calibration, holdout) indices; holdout is empty when it would be
+    empty or leave nothing to calibrate with.
+
+    >>> c, h = split(10, 0.2, 0)
+    >>> len(c), len(h), sorted([*c, *h]) == list(range(10))
+    (8, 2, True)
+    >>> [len(part) for part in split(2, 0.2, 0)]
+    [2, 0]
+    """
+    order = np.random.default_rng(seed).permutation(n)
+    n_hold = int(round(n * holdout))
+    if n_hold == 0 or n_hold >= n:
+        return order, order[:0]
+    return order[n_hold:], order[:n_hold]
+
+
+def compare(float_out: np.ndarray, int8_out: np.ndarray, on: str = "holdout") -> Agreement:
+    """Agreement between float outputs and dequantized int8 outputs (N, ...) each.
+
+    >>> a = compare(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([[0.8, 0.2], [0.6, 0.4]]))
+    >>> a.kind, a.top1
+    ('top1', 0.5)
+    >>> compare(np.array([[1.0, 2.0]]), np.array([[2.0, 4.0]])).cosine
+    1.0
+    """
+    from tinykit.quantize.tensorio import is_probabilities
+
+    f = np.asarray(float_out, np.float64).reshape(len(float_out), -1)
+    q = np.asarray(int8_out, np.float64).reshape(len(int8_out), -1)
+    if f.shape != q.shape:
+        raise QuantizeError(f"float outputs {f.shape} and int8 outputs {q.shape} differ in shape")
+    rmse = float(np.sqrt(np.mean((f - q) ** 2)))
+    norms = np.linalg.norm(f, axis=1) * np.linalg.norm(q, axis=1)
+    dots = np.sum(f * q, axis=1)
+    both_zero = (np.linalg.norm(f, axis=1) == 0) & (np.linalg.norm(q, axis=1) == 0)
+    cos = np.where(both_zero, 1.0, dots / np.where(norms == 0, 1.0, norms))
+    cosine = round(float(np.mean(cos)), 6)
+    top1 = None
+    kind = "regression"
+    if is_probabilities(f):
+        kind = "top1"
+        top1 = float(np.mean(np.argmax(f, axis=1) == np.argmax(q, axis=1)))
+    return Agreement(kind, len(f), top1, rmse, cosine, on)
+
+
+def quantize(model_path: str | Path, data: str | Path | np.ndarray,
+             config: QuantizeConfig | None = None) -> QuantizeResult:
+    """Quantize a trained model to full-integer int8 and measure what it costs.
+
+    ``data`` is a .npy/.npz path or an array of float samples ``(N, *input_shape)``.
+    """
+    from tinykit.load import check_shape, load_data, load_model, model_io_shapes, validate_data
+    from tinykit.load.model import model_kind
+
+    config = config or QuantizeConfig()
+    t0 = time.perf_counter()
+    path = Path(model_path)
+    model_kind(path)  # cheap checks first: TensorFlow takes seconds to import
+    if isinstance(data, str | Path):
+        what, arr = Path(data).name, load_data(data)
+    else:
+        what, arr = "data", validate_data(data, "data")
+    model = load_model(path)
+    in_shape, _ = model_io_shapes(model, path.name)
+    batch = check_shape(arr, in_shape, what).astype(np.float32)
+
+    calib_idx, hold_idx = split(len(batch), config.holdout, config.seed)
+    calib = batch[calib_idx]
+    held, on = (batch[hold_idx], "holdout") if len(hold_idx) else (calib, "calibration")
+
+    from tinykit.quantize.convert import convert_float, convert_int8
+    from tinykit.quantize.quiet import quiet
+
+    with quiet():
+        tflite = convert_int8(model, calib, config.io)
+        float_bytes = len(convert_float(model))
+        float_out = np.asarray(model.predict(held, batch_size=32, verbose=0))
+    agreement = _agreement(tflite, held, float_out, on, what)
+    return QuantizeResult(tflite, float_bytes, len(tflite), len(calib), len(hold_idx), agreement,
+                          time.perf_counter() - t0)
+
+
+def _agreement(tflite: bytes, held: np.ndarray, float_out: np.ndarray, on: str,
+               what: str) -> Agreement:
+    from tinykit import reference
+    from tinykit.graph import parse_tflite
+    from tinykit.quantize.tensorio import to_model_input, to_real
+
+    graph = parse_tflite(tflite, "quantized")
+    tin, tout = graph.input_tensors[0], graph.output_tensors[0]
+    result = reference.run(tflite, to_model_input(held, tin, what).array)
+    return compare(float_out, to_real(result.outputs, tout), on)
