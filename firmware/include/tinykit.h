@@ -74,6 +74,22 @@ uint32_t tk_hal_micros(void);
 /* Board id string, e.g. "qemu-m4". */
 const char *tk_hal_board(void);
 
+/* ---- serial protocol (tk_protocol.c: framed binary; tk_eembc.c: MLPerf Tiny
+ * text protocol). Device main: tk_hal_init(); tk_model_init();
+ * tk_protocol_init(); tk_protocol_banner(); for (;;) tk_protocol_poll();
+ * (or the tk_eembc_* trio). ------------------------------------------------ */
+/* Reset the receiver and the retry cache; calls tk_model_init(). */
+void tk_protocol_init(void);
+/* One text line: "tinykit <version> model=<name> hash=<hash> runtime=<rt> board=<id>". */
+void tk_protocol_banner(void);
+/* Non-blocking: consume waiting bytes, answer every complete request. */
+void tk_protocol_poll(void);
+void tk_eembc_init(void);
+/* "m-timestamp-mode-performance", "m-init-done", "m-ready" lines. */
+void tk_eembc_banner(void);
+/* Non-blocking: consume waiting bytes, run each command ending in '%'. */
+void tk_eembc_poll(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,142 @@
+"""One inference on a device (the library side of ``tinykit run``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinykit.errors import DataError, DeviceError
+from tinykit.serial.client import Device, DeviceInfo, LinkStats, quantize_input
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    input_path: Path
+    port: str | None = None
+    board: str | None = None
+    model: Path | None = None
+    output_path: Path | None = None
+    baud: int = 115200
+    timeout: float = 2.0
+    retries: int = 3
+
+
+@dataclass(frozen=True)
+class RunReport:
+    url: str
+    device: DeviceInfo
+    quantized_input: bool  # float input quantized with the device's scale/zero point
+    output: np.ndarray
+    output_real: np.ndarray | None  # dequantized, when the output has a scale
+    argmax: int | None  # for a 1-D (classifier-like) output
+    device_us: int
+    round_trip_ms: float
+    stats: LinkStats
+
+    def as_dict(self) -> dict[str, Any]:
+        d = self.device
+        return {
+            "port": self.url,
+            "model": d.name,
+            "hash": d.hash,
+            "runtime": d.runtime,
+            "board": d.board,
+            "firmware": d.firmware,
+            "quantized_input": self.quantized_input,
+            "output_shape": list(self.output.shape),
+            "output_dtype": str(self.output.dtype),
+            "output": self.output.tolist(),
+            "output_real": None if self.output_real is None else self.output_real.tolist(),
+            "argmax": self.argmax,
+            "device_us": self.device_us,
+            "round_trip_ms": round(self.round_trip_ms, 3),
+            "retries": self.stats.retries,
+            "frames_sent": self.stats.frames_sent,
+        }
+
+
+def resolve_port(port: str | None, board: str | None) -> str:
+    """The pyserial URL: --port, or the running emulator of an emulated --board."""
+    if port:
+        return port
+    if not board:
+        raise DeviceError("no device given", hint="give --port PORT, or --board qemu-m4")
+    from tinykit.boards import get_board
+
+    b = get_board(board)
+    if b.qemu is None:
+        raise DeviceError(
+            f"board {b.id} is real hardware: tinykit cannot find its serial port",
+            hint="give --port, e.g. --port /dev/ttyACM0",
+        )
+    from tinykit.pio.qemu import running
+
+    emu = running(b)
+    if emu is None:
+        raise DeviceError(
+            f"no emulator running for {b.id}", hint=f"run tinykit flash --board {b.id}"
+        )
+    return emu.url
+
+
+def load_input(path: Path) -> np.ndarray:
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise DataError(f"cannot read input {path}: {e}", hint="give a .npy file") from None
+    if not isinstance(x, np.ndarray):
+        raise DataError(f"{path} holds several arrays; give one array in a .npy file")
+    return x
+
+
+def prepare_input(x: np.ndarray, info: DeviceInfo) -> tuple[np.ndarray, bool]:
+    """The device input array and whether float data had to be quantized."""
+    spec = info.input
+    n = int(np.prod(spec.shape)) if spec.shape else 1
+    if x.size != n:
+        raise DataError(
+            f"input has {x.size} values of shape {list(x.shape)}, the device's model wants "
+            f"{n} ({list(spec.shape)})"
+        )
+    if np.issubdtype(x.dtype, np.floating) and spec.dtype != "float32":
+        return quantize_input(x, spec).reshape(spec.shape), True
+    if x.dtype != np.dtype(spec.dtype):
+        raise DataError(f"input is {x.dtype}; the device wants {spec.dtype} (or float data)")
+    return x.reshape(spec.shape), False
+
+
+def run_once(cfg: RunConfig) -> RunReport:
+    url = resolve_port(cfg.port, cfg.board)
+    x = load_input(cfg.input_path)
+    expected: tuple[str, str] | None = None
+    if cfg.model is not None:
+        from tinykit.graph import model_hash
+
+        try:
+            expected = (model_hash(cfg.model.read_bytes()), cfg.model.stem)
+        except OSError as e:
+            raise DataError(f"cannot read model {cfg.model}: {e}") from None
+    with Device.open(url, baud=cfg.baud, timeout=cfg.timeout, retries=cfg.retries) as dev:
+        info = dev.info()
+        if expected is not None:
+            dev.expect_model(*expected)
+        data, quantized = prepare_input(x, info)
+        t0 = time.perf_counter()
+        result = dev.infer(data)
+        round_trip_ms = (time.perf_counter() - t0) * 1e3
+        stats = dev.stats
+    out = result.output
+    real = None
+    if info.output.scale != 0:
+        real = (out.astype(np.float64) - info.output.zero_point) * info.output.scale
+    flat = out.reshape(-1)
+    squeezed = [d for d in out.shape if d != 1]
+    argmax = int(np.argmax(flat)) if len(squeezed) == 1 and flat.size > 1 else None
+    if cfg.output_path is not None:
+        np.save(cfg.output_path, out)
+    return RunReport(url, info, quantized, out, real, argmax, result.device_us, round_trip_ms,
+                     stats)
