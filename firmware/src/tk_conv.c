@@ -1,0 +1,107 @@
+/* tinykit runtime: CONV_2D int8 (per-channel and per-tensor), as TFLM's
+ * reference_integer_ops::ConvPerChannel. */
+#include "tk_fixedpoint.h"
+#include "tk_kernels.h"
+
+static int8_t tk_conv_requant(const TkConvParams *p, int32_t acc, int32_t oc) {
+  acc = tk_multiply_by_quantized_multiplier(acc, p->mult[oc], (int)p->shift[oc]);
+  acc += p->output_offset;
+  return (int8_t)tk_clamp_i32(acc, p->act_min, p->act_max);
+}
+
+/* All out_c outputs of one output pixel into dst. */
+static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, int32_t ox,
+                          int8_t *dst) {
+  const int32_t y0 = oy * p->stride_h - p->pad_h;
+  const int32_t x0 = ox * p->stride_w - p->pad_w;
+  const int32_t fsize = p->k_h * p->k_w * p->in_c;
+  const int inside = y0 >= 0 && x0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h &&
+                     x0 + (p->k_w - 1) * p->dil_w < p->in_w;
+  int32_t oc;
+  for (oc = 0; oc < p->out_c; ++oc) {
+    const int8_t *f = p->filter + oc * fsize;
+    int32_t acc;
+    int32_t ky, kx, ic;
+    if (inside) {
+      acc = p->bias_folded[oc];
+      for (ky = 0; ky < p->k_h; ++ky) {
+        for (kx = 0; kx < p->k_w; ++kx) {
+          const int8_t *x = in + ((y0 + ky * p->dil_h) * p->in_w + x0 + kx * p->dil_w) * p->in_c;
+          const int8_t *w = f + (ky * p->k_w + kx) * p->in_c;
+          for (ic = 0; ic < p->in_c; ++ic) acc += (int32_t)w[ic] * (int32_t)x[ic];
+        }
+      }
+    } else {
+      acc = p->bias[oc];
+      for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t iy = y0 + ky * p->dil_h;
+        if (iy < 0 || iy >= p->in_h) continue;
+        for (kx = 0; kx < p->k_w; ++kx) {
+          const int32_t ix = x0 + kx * p->dil_w;
+          const int8_t *x;
+          const int8_t *w;
+          if (ix < 0 || ix >= p->in_w) continue;
+          x = in + (iy * p->in_w + ix) * p->in_c;
+          w = f + (ky * p->k_w + kx) * p->in_c;
+          for (ic = 0; ic < p->in_c; ++ic) acc += (int32_t)w[ic] * ((int32_t)x[ic] + p->input_offset);
+        }
+      }
+    }
+    dst[oc] = tk_conv_requant(p, acc, oc);
+  }
+}
+
+TkStatus tk_conv_s8(const TkConvParams *p, const int8_t *in, int8_t *out) {
+  int32_t b, oy, ox;
+  if (p == 0 || in == 0 || out == 0) return TK_BAD_ARGUMENT;
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *bin = in + b * p->in_h * p->in_w * p->in_c;
+    int8_t *bout = out + b * p->out_h * p->out_w * p->out_c;
+    for (oy = 0; oy < p->out_h; ++oy) {
+      for (ox = 0; ox < p->out_w; ++ox) {
+        tk_conv_pixel(p, bin, oy, ox, bout + (oy * p->out_w + ox) * p->out_c);
+      }
+    }
+  }
+  return TK_OK;
+}
+
+int32_t tk_conv_inplace_ring_pixels(const TkConvParams *p) {
+  return p->pad_h * p->in_w + p->pad_w + 1;
+}
+
+/* Input pixel q (raster order) is last read by output pixel q + D at the
+ * latest, D = pad_h * W + pad_w. Output pixels wait in a ring of D + 1
+ * pixels and output pixel j is written at [j * out_c, (j + 1) * out_c) once
+ * output pixel j + D is computed: with out_c <= in_c those bytes hold only
+ * input pixels <= j, which nobody reads any more. With out_c > in_c (1x1, no
+ * padding, D = 0) pixels go in decreasing order: output pixel j's bytes then
+ * hold only input pixels >= j, all consumed. */
+TkStatus tk_conv_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *ring) {
+  const int32_t n = p->out_h * p->out_w;
+  const int32_t ring_px = tk_conv_inplace_ring_pixels(p);
+  const int32_t d = ring_px - 1;
+  int32_t q, i;
+  if (p == 0 || buf == 0 || ring == 0) return TK_BAD_ARGUMENT;
+  if (p->batches != 1 || p->stride_h != 1 || p->stride_w != 1 || p->out_h != p->in_h ||
+      p->out_w != p->in_w) {
+    return TK_BAD_ARGUMENT;
+  }
+  if (p->out_c <= p->in_c) {
+    for (q = 0; q < n + d; ++q) {
+      if (q < n) tk_conv_pixel(p, buf, q / p->out_w, q % p->out_w, ring + (q % ring_px) * p->out_c);
+      if (q >= d) {
+        const int32_t j = q - d;
+        const int8_t *src = ring + (j % ring_px) * p->out_c;
+        for (i = 0; i < p->out_c; ++i) buf[j * p->out_c + i] = src[i];
+      }
+    }
+    return TK_OK;
+  }
+  if (d != 0 || p->k_h != 1 || p->k_w != 1) return TK_BAD_ARGUMENT;
+  for (q = n - 1; q >= 0; --q) {
+    tk_conv_pixel(p, buf, q / p->out_w, q % p->out_w, ring);
+    for (i = 0; i < p->out_c; ++i) buf[q * p->out_c + i] = ring[i];
+  }
+  return TK_OK;
+}
