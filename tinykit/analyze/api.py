@@ -17,7 +17,7 @@ from typing import Any
 
 from tinykit.analyze.ops import RUNTIME_OPS, code_bytes_estimate, cost, unsupported_reason
 from tinykit.analyze.planner import GreedyPlanner, MemoryPlan, lifetimes
-from tinykit.boards import Board, get_board
+from tinykit.boards import Board, get_board, parse_board
 from tinykit.errors import ModelError, ReferenceError_, UnsupportedError
 from tinykit.graph import Graph, Op, load_tflite, parse_tflite
 
@@ -27,7 +27,7 @@ ALIGNMENT = 16  # arena alignment of the AOT runtime's buffers
 
 @dataclass(frozen=True)
 class AnalyzeConfig:
-    board_id: str | Board  # a board id/alias, or a Board (e.g. from parse_board)
+    board_id: str | Board  # a board id/alias, a profile path (.toml), or a Board
     runtime: str = "aot"  # "aot" | "tflm"
 
 
@@ -209,6 +209,16 @@ def _layer(graph: Graph, op: Op, supported: bool) -> LayerInfo:
     )
 
 
+def resolve_board(board: str | Board) -> Board:
+    """A Board object, a board id or alias, or the path of a profile ``.toml``
+    (a custom board, validated like the shipped ones)."""
+    if isinstance(board, Board):
+        return board
+    if board.endswith(".toml"):
+        return parse_board(Path(board))
+    return get_board(board)
+
+
 def _tflm_arena(model: bytes, graph: Graph) -> int | None:
     from tinykit.reference import measure_arena
 
@@ -233,7 +243,7 @@ def analyze(model: str | Path | bytes, config: AnalyzeConfig, *, name: str | Non
     if config.runtime not in RUNTIME_OPS:
         raise UnsupportedError(f"unknown runtime {config.runtime!r}",
                                hint=f"expected one of {', '.join(RUNTIMES)}")
-    board = config.board_id if isinstance(config.board_id, Board) else get_board(config.board_id)
+    board = resolve_board(config.board_id)
     data, graph = _load(model, name)
     if not graph.ops:
         raise ModelError(f"{graph.name}: the model has no ops")

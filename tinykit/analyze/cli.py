@@ -80,7 +80,8 @@ def _print(a: Analysis) -> None:
 
 @click.command(epilog=EPILOG)
 @click.argument("model", type=click.Path(path_type=Path))
-@click.option("--board", "-b", "board", required=True, help="Board id or alias (see `tinykit boards`).")
+@click.option("--board", "-b", "board", required=True,
+              help="Board id or alias (see `tinykit boards`), or a board profile .toml.")
 @click.option("--runtime", type=click.Choice(RUNTIMES), default="aot", show_default=True,
               help="aot: tinykit's generated C; tflm: TensorFlow Lite Micro.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report to stdout.")
