@@ -1,8 +1,10 @@
 """Host client of the tinykit serial protocol (layout in :mod:`tinykit.serial.protocol`).
 
->>> with Device.open("socket://127.0.0.1:4321") as dev:   # doctest: +SKIP
-...     dev.expect_model(model_hash(tflite_bytes), "ds_cnn")
-...     result = dev.infer(x_int8)
+Example::
+
+    with Device.open("socket://127.0.0.1:4321") as dev:
+        dev.expect_model(model_hash(tflite_bytes), "ds_cnn")
+        result = dev.infer(x_int8)
 
 Any pyserial URL works: a tty path (``/dev/ttyACM0``), ``socket://host:port``
 (the QEMU UART), ``rfc2217://``. Every request is retried (same seq) on a
@@ -226,9 +228,9 @@ class Device:
             try:
                 r = self.infer(x)
             except DeviceError as e:
-                e.partial = done  # type: ignore[attr-defined]
-                e.message = f"{e.message} (after {len(done)} inferences)"
-                raise
+                lost = DeviceError(f"{e.message} (after {len(done)} inferences)", hint=e.hint)
+                lost.partial = done  # type: ignore[attr-defined]
+                raise lost from None
             done.append(r)
             if on_result is not None:
                 on_result(i, r)
