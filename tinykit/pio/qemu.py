@@ -79,21 +79,24 @@ def qemu_path() -> str:
     return path
 
 
-def icount_setting() -> str:
-    """The -icount value from ``$TINYKIT_QEMU_ICOUNT``: "shift=N" or "off".
+def parse_icount(value: str) -> str:
+    """Normalize an -icount choice: "shift=N" (N in 0..10) or "off".
 
-    >>> os.environ.pop("TINYKIT_QEMU_ICOUNT", None) and None
-    >>> icount_setting()
-    'shift=0'
+    >>> parse_icount("0"), parse_icount("shift=3"), parse_icount("OFF")
+    ('shift=0', 'shift=3', 'off')
     """
-    value = os.environ.get("TINYKIT_QEMU_ICOUNT", "0").strip().lower()
+    value = value.strip().lower()
     if value in ("off", "no", "none", ""):
         return "off"
-    if value.startswith("shift="):
-        value = value[len("shift=") :]
-    if not value.isdigit() or int(value) > 10:
+    shift = value.removeprefix("shift=")
+    if not shift.isdigit() or int(shift) > 10:
         raise ToolError(f"TINYKIT_QEMU_ICOUNT={value!r} is not valid", hint="use a shift 0..10 or 'off'")
-    return f"shift={int(value)}"
+    return f"shift={int(shift)}"
+
+
+def icount_setting() -> str:
+    """The -icount value from ``$TINYKIT_QEMU_ICOUNT`` (default "shift=0")."""
+    return parse_icount(os.environ.get("TINYKIT_QEMU_ICOUNT", "0"))
 
 
 def qemu_args(board: Board, elf: Path, icount: str) -> list[str]:
@@ -218,12 +221,22 @@ def _wait_listening(proc: subprocess.Popen, log: Path) -> int:
     raise ToolError(f"{QEMU} did not open its serial socket", hint=f"see {log}")
 
 
+def _check_elf(elf: Path) -> None:
+    """QEMU would run any non-ELF file as a raw image; refuse it up front."""
+    with open(elf, "rb") as fp:
+        head = fp.read(20)
+    # e_ident: magic, EI_CLASS 1 (32-bit), EI_DATA 1 (little endian); e_machine 40 = EM_ARM
+    if len(head) < 20 or head[:4] != b"\x7fELF" or head[4] != 1 or head[5] != 1 or head[18:20] != b"\x28\x00":
+        raise ToolError(f"{elf} is not a 32-bit Arm ELF file", hint="pass the firmware.elf that `pio run` built")
+
+
 def start(board: Board | str, elf: Path | str) -> Emulator:
     """Start the board's emulator on ``elf`` (stopping an old one first)."""
     b = _emulated(board)
     elf = Path(elf).resolve()
     if not elf.is_file():
         raise ToolError(f"firmware {elf} does not exist", hint="build the project first")
+    _check_elf(elf)
     icount = icount_setting()
     args = qemu_args(b, elf, icount)
     stop(b)
