@@ -3,6 +3,7 @@ compared bit by bit. Results are written as they come in."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,25 +29,6 @@ class HilConfig:
     baud: int = 115200
     timeout: float = 5.0
     reports: tuple[tuple[str, Path], ...] = ()  # (reporter name, path)
-
-
-def find_port(port: str | None, board: str | None) -> str:
-    """The serial URL: --port, or the emulator `tinykit flash` started for --board."""
-    if port:
-        return port
-    if not board:
-        raise DeviceError("no --port given", hint="pass --port /dev/ttyACM0 (or socket://HOST:PORT), "
-                          "or --board qemu-m4 to use the emulator `tinykit flash` started")
-    from tinykit.boards import get_board
-    from tinykit.pio.qemu import running
-
-    b = get_board(board)
-    emu = running(b.id) if b.emulated else None
-    if emu is None:
-        raise DeviceError(f"no emulator running for {b.id}" if b.emulated else
-                          f"--board {b.id} is a real board: pass --port",
-                          hint=f"run: tinykit flash --board {b.id}" if b.emulated else None)
-    return emu.url
 
 
 def quantize_input(x: np.ndarray, graph: Graph) -> np.ndarray:
@@ -105,6 +87,7 @@ def _compare(index: int, out: np.ndarray, ref: np.ndarray, device_us: int, label
 def run_hil(config: HilConfig, on_case: Callable[[CaseResult], None] = lambda c: None) -> SuiteResult:
     from tinykit.reference import run as reference_run
     from tinykit.serial.client import Device
+    from tinykit.serial.run import resolve_port
 
     graph = load_tflite(config.model)
     model_bytes = Path(config.model).read_bytes()
@@ -112,7 +95,7 @@ def run_hil(config: HilConfig, on_case: Callable[[CaseResult], None] = lambda c:
         raise DataError("--samples must be at least 1")
     inputs, labels = make_inputs(config, graph)
     reference = reference_run(model_bytes, inputs).outputs
-    port = find_port(config.port, config.board)
+    port = resolve_port(config.port, config.board)
     suite = SuiteResult(graph.name, model_hash(model_bytes), port, planned=len(inputs))
 
     def save() -> None:
@@ -124,7 +107,7 @@ def run_hil(config: HilConfig, on_case: Callable[[CaseResult], None] = lambda c:
     try:
         with Device.open(port, baud=config.baud, timeout=config.timeout) as dev:
             info = dev.info()
-            suite.device = info.as_dict() if hasattr(info, "as_dict") else dict(vars(info))
+            suite.device = dataclasses.asdict(info)
             dev.expect_model(suite.model_hash, graph.name)
             for i, sample in enumerate(inputs):
                 result = dev.infer(sample)
