@@ -118,7 +118,7 @@ def compare(float_out: np.ndarray, int8_out: np.ndarray, on: str = "holdout") ->
     dots = np.sum(f * q, axis=1)
     both_zero = (np.linalg.norm(f, axis=1) == 0) & (np.linalg.norm(q, axis=1) == 0)
     cos = np.where(both_zero, 1.0, dots / np.where(norms == 0, 1.0, norms))
-    cosine = round(float(np.mean(cos)), 6)
+    cosine = float(np.mean(cos))
     top1 = None
     kind = "regression"
     if is_probabilities(f):

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from tinykit.errors import CheckFailed, TinykitError
-from tinykit.output import human_bytes, note, out, print_json
+from tinykit.output import human_bytes, is_tty, note, out, print_json
 
 HELP_EPILOG = """\b
 Agreement: the float model vs the int8 model (TFLM reference) on the
@@ -40,7 +40,7 @@ def quantize(ctx: click.Context, model: Path, data: Path, output: Path, io: str,
     from tinykit.quantize.api import QuantizeConfig
     from tinykit.quantize.api import quantize as run_quantize
 
-    if not as_json:
+    if not as_json and is_tty():
         note(f"quantizing {model.name} with {data.name} (TensorFlow, takes a few seconds)")
     result = run_quantize(model, data, QuantizeConfig(io=io, holdout=holdout, seed=seed))
     try:
