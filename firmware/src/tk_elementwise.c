@@ -97,22 +97,22 @@ void tk_pad_s8(const TkPadParams *p, const int8_t *in, int8_t *out) {
   }
 }
 
-/* std::round for |x| < 2^62: halves away from zero, without libm. */
-static double tk_round_half_away(double x) {
-  const double a = x < 0.0 ? -x : x;
-  double t = (double)(int64_t)a;
-  if (a - t >= 0.5) t += 1.0;
-  return x < 0.0 ? -t : t;
+/* roundf for |x| < 2^23: halves away from zero, without libm. */
+static float tk_round_half_away(float x) {
+  const float a = x < 0.0f ? -x : x;
+  float t = (float)(int32_t)a;
+  if (a - t >= 0.5f) t += 1.0f;
+  return x < 0.0f ? -t : t;
 }
 
-void tk_quantize_f32_s8(const float *x, int8_t *y, int32_t n, double scale, int32_t zero_point) {
+void tk_quantize_f32_s8(const float *x, int8_t *y, int32_t n, float scale, int32_t zero_point) {
   int32_t i;
   for (i = 0; i < n; ++i) {
-    const double r = (double)x[i] / scale;
+    const float r = x[i] / scale; /* float division, as TFLM's AffineQuantize */
     int32_t q;
-    if (r >= 1024.0) {
+    if (r >= 1024.0f) {
       q = 127;
-    } else if (r <= -1024.0) {
+    } else if (r <= -1024.0f) {
       q = -128;
     } else if (r == r) {
       q = tk_clamp_i32((int32_t)tk_round_half_away(r) + zero_point, -128, 127);

@@ -55,9 +55,9 @@ typedef struct TkPadParams {
 /* Constant padding (PAD, PADV2). out must not alias in. */
 void tk_pad_s8(const TkPadParams *p, const int8_t *in, int8_t *out);
 
-/* QUANTIZE float32 -> int8: round(x / scale) + zero_point, in double as TFLM's
- * AffineQuantize. y may start at x (it is written front to back). */
-void tk_quantize_f32_s8(const float *x, int8_t *y, int32_t n, double scale, int32_t zero_point);
+/* QUANTIZE float32 -> int8: roundf(x / scale) + zero_point in float32, as
+ * TFLM's AffineQuantize. y may start at x (it is written front to back). */
+void tk_quantize_f32_s8(const float *x, int8_t *y, int32_t n, float scale, int32_t zero_point);
 
 /* DEQUANTIZE int8 -> float32: scale * (x - zero_point). y may start at x (it
  * is written back to front). */

@@ -504,7 +504,7 @@ def emit_quantize(ctx: EmitContext, op: Op) -> Emitted:
         return _lut_emitter(_lut_requantize)(ctx, op)
     scale, zp = _qparams(y)
     call = (f"tk_quantize_f32_s8((const float *)(const void *)({ctx.ptr(x.index)}), "
-            f"{ctx.ptr(y.index)}, {x.size}, (double){c_literal(scale, 'float')}, "
+            f"{ctx.ptr(y.index)}, {x.size}, {c_literal(scale, 'float')}, "
             f"{c_literal(zp, 'int32_t')});")
     return Emitted(call=call)
 
