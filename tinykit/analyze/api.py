@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from tinykit.analyze.planner import GreedyPlanner, MemoryPlan, lifetimes
 from tinykit.boards import Board, get_board, parse_board
 from tinykit.errors import ModelError, ReferenceError_, UnsupportedError
 from tinykit.graph import Graph, Op, load_tflite, parse_tflite
+from tinykit.reference import ArenaReport, measure_arena
 
 RUNTIMES = tuple(RUNTIME_OPS)
 ALIGNMENT = 16  # arena alignment of the AOT runtime's buffers
@@ -170,30 +173,46 @@ def check_int8(graph: Graph) -> None:
                              "--data CALIB.npy -o model.tflite")
 
 
-def _codegen_hook(name: str) -> Callable[[Graph, Op], Any] | None:
-    """``tinykit.codegen.plan``'s ``inplace``/``scratch`` rules, when it has them."""
-    if importlib.util.find_spec("tinykit.codegen.plan") is None:
-        return None
-    module = importlib.import_module("tinykit.codegen.plan")
-    fn = getattr(module, name, None)
-    if callable(fn):
-        return fn
-    kinds = getattr(module, "INPLACE_OPS", None) if name == "inplace" else None
-    if kinds is not None:
-        return lambda g, op: op.kind in kinds
-    return None
+@cache
+def codegen_rules() -> dict[str, Any]:
+    """The AOT code generator's op table (``tinykit.codegen.ops.RULES``: in-place,
+    scratch and extra support checks per op), or ``{}`` when it is not there."""
+    if importlib.util.find_spec("tinykit.codegen.ops") is None:
+        return {}
+    return dict(getattr(importlib.import_module("tinykit.codegen.ops"), "RULES", {}))
+
+
+def _rule_inplace(graph: Graph, op: Op) -> bool:
+    rule = codegen_rules().get(op.kind)
+    return bool(rule is not None and rule.inplace(graph, op))
+
+
+def _rule_scratch(graph: Graph, op: Op) -> int:
+    rule = codegen_rules().get(op.kind)
+    return int(rule.scratch(graph, op)) if rule is not None else 0
 
 
 def aot_memory_plan(graph: Graph, inplace: Callable[[Graph, Op], bool] | None = None,
                     alignment: int = ALIGNMENT) -> MemoryPlan:
-    """The AOT runtime's arena: greedy plan over the graph's activation lifetimes.
-    ``inplace`` defaults to the code generator's rule (``tinykit.codegen.plan``),
-    if it exposes one, else no op runs in place."""
-    rule = inplace or _codegen_hook("inplace") or (lambda g, op: False)
-    scratch = _codegen_hook("scratch") or (lambda g, op: 0)
-    plan = GreedyPlanner().plan(lifetimes(graph, inplace=rule, scratch=scratch), alignment)
+    """The AOT runtime's arena: greedy plan over the graph's activation lifetimes,
+    with the kernels' scratch. ``inplace`` defaults to the code generator's
+    rules (the same plan ``tinykit.codegen`` emits); without them, no op runs in place."""
+    plan = GreedyPlanner().plan(
+        lifetimes(graph, inplace=inplace or _rule_inplace, scratch=_rule_scratch), alignment)
     plan.check()
     return plan
+
+
+def aot_check(graph: Graph, op: Op) -> str | None:
+    """The code generator's own check beyond op kind and version (e.g. a fused
+    activation or a shape its kernel does not handle)."""
+    rule = codegen_rules().get(op.kind)
+    if rule is None:
+        return None
+    try:
+        return rule.check(graph, op)
+    except (ValueError, KeyError, IndexError, AssertionError) as exc:
+        return f"cannot be read ({type(exc).__name__}: {exc})"
 
 
 def _layer(graph: Graph, op: Op, supported: bool) -> LayerInfo:
@@ -219,11 +238,9 @@ def resolve_board(board: str | Board) -> Board:
     return get_board(board)
 
 
-def _tflm_arena(model: bytes, graph: Graph) -> int | None:
-    from tinykit.reference import measure_arena
-
+def _tflm_arena(pending: Future[ArenaReport], graph: Graph) -> int | None:
     try:
-        return measure_arena(model).total
+        return pending.result().total
     except ReferenceError_:
         if any(unsupported_reason("tflm", op) for op in graph.ops):
             return None  # TFLM refuses an op it lacks: reported as unsupported
@@ -248,27 +265,36 @@ def analyze(model: str | Path | bytes, config: AnalyzeConfig, *, name: str | Non
     if not graph.ops:
         raise ModelError(f"{graph.name}: the model has no ops")
     check_int8(graph)
+    # TFLM measures its arena in a subprocess while this process does the rest
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(measure_arena, data)
+        return _analysis(graph, data, board, config.runtime, pending)
 
+
+def _analysis(graph: Graph, data: bytes, board: Board, runtime: str,
+              pending: Future[ArenaReport]) -> Analysis:
     unsupported = []
     layers = []
     for op in graph.ops:
-        reason = unsupported_reason(config.runtime, op)
+        reason = unsupported_reason(runtime, op)
+        if reason is None and runtime == "aot":
+            reason = aot_check(graph, op)
         if reason:
             unsupported.append(Unsupported(graph.layer_name(op), op.kind, op.version, reason))
         layers.append(_layer(graph, op, reason is None))
 
-    tflm_arena = _tflm_arena(data, graph)
     aot_ram = aot_memory_plan(graph).arena_bytes
     weight_bytes = sum(t.nbytes for t in graph.tensors if t.is_const)
     kinds = {op.kind for op in graph.ops}
-    code = code_bytes_estimate(config.runtime, kinds)
-    if config.runtime == "tflm":
+    code = code_bytes_estimate(runtime, kinds)
+    tflm_arena = _tflm_arena(pending, graph)
+    if runtime == "tflm":
         ram, stored = (tflm_arena if tflm_arena is not None else 0), len(data)
     else:
         ram, stored = aot_ram, weight_bytes
     memory = MemoryFigures(tflm_arena, aot_ram, ram, len(data), weight_bytes, code, stored + code)
     return Analysis(
-        model=graph.name, board=board.id, runtime=config.runtime, layers=tuple(layers),
+        model=graph.name, board=board.id, runtime=runtime, layers=tuple(layers),
         totals=Totals(sum(x.params for x in layers), sum(x.macs for x in layers)),
         memory=memory,
         ram=Budget.of(memory.ram_bytes, board.memory.ram_budget),
