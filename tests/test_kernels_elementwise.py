@@ -330,3 +330,37 @@ def test_generated_model_compiles_for_cortex_m(tmp_path: Path) -> None:
     (src := tmp_path / "model.c").write_text(render_model(parse_tflite(model, "m")))
     subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", *CFLAGS, f"-I{SRC}",
                     "-c", str(src), "-o", str(tmp_path / "model.o")], check=True)
+
+
+# ---- whole models through the codegen helper's verify pipeline --------------------
+
+def _mixed_model() -> Any:
+    from tinykit.quantize.convert import import_tf
+
+    tf = import_tf()
+    L = tf.keras.layers  # noqa: N806
+    x = tf.keras.Input(shape=(8, 8, 3))
+    a = L.Activation("hard_swish")(L.Conv2D(8, 3)(L.ZeroPadding2D(1)(x)))
+    b = L.Activation("sigmoid")(L.Conv2D(8, 1)(x))
+    c = L.Multiply()([a, b])
+    d = L.Concatenate()([c, L.LeakyReLU(negative_slope=0.1)(a), L.Activation("tanh")(b)])
+    e = L.ZeroPadding2D(((1, 0), (0, 2)))(d)
+    y = L.Dense(4)(L.GlobalAveragePooling2D()(e))
+    return tf.keras.Model(x, y)
+
+
+@pytest.mark.parametrize("io", ["int8", "float"])
+def test_whole_model_through_verify_bit_exact(io: str, tmp_path: Path) -> None:
+    from tinykit.quantize.convert import convert_int8
+    from tinykit.verify.api import VerifyConfig, verify
+
+    calib = np.random.default_rng(3).normal(0, 1, (64, 8, 8, 3)).astype(np.float32)
+    model = convert_int8(_mixed_model(), calib, io=io)
+    kinds = {op.kind for op in parse_tflite(model).ops}
+    assert {"PAD", "HARD_SWISH", "LOGISTIC", "MUL", "CONCATENATION", "LEAKY_RELU"} <= kinds
+    if io == "float":
+        assert {"QUANTIZE", "DEQUANTIZE"} <= kinds
+    (path := tmp_path / "mixed.tflite").write_bytes(model)
+    report = verify(VerifyConfig(model=path, samples=30, measure=False))
+    assert report.bit_exact, report.first_diff_layer
+    assert report.samples == 30
