@@ -128,6 +128,30 @@ def _const_bytes(decls: list[str]) -> int:
     return total
 
 
+def _plan_with(graph: Graph, grow: bool) -> tuple[list[Buffer], MemoryPlan]:
+    """Plan with the rules' in-place choices; ``grow=False`` also refuses in-place ops
+    whose output is bigger than their input (aliasing merges the pair into one block of
+    the larger size for the pair's whole lifetime, which can cost more than it saves)."""
+
+    def inplace(g: Graph, op: Op) -> bool:
+        if not RULES[op.kind].inplace(g, op):
+            return False
+        src = g.tensor(op.inputs[0])
+        return grow or g.tensor(op.outputs[0]).nbytes <= src.nbytes
+
+    def scratch(g: Graph, op: Op) -> int:
+        return RULES[op.kind].scratch(g, op) if inplace(g, op) else 0
+
+    buffers = lifetimes(graph, inplace=inplace, scratch=scratch)
+    return buffers, GreedyPlanner().plan(buffers, ALIGNMENT)
+
+
+def _best_plan(graph: Graph) -> tuple[list[Buffer], MemoryPlan]:
+    """The smaller of the plans with and without growing in-place ops (first on ties)."""
+    plans = [_plan_with(graph, grow) for grow in (True, False)]
+    return min(plans, key=lambda bp: bp[1].arena_bytes)
+
+
 def generate(graph: Graph, model_bytes: bytes, *, prefix: str = "tk",
              model_file: str | None = None) -> GeneratedModel:
     """Generate model.c/model.h for an int8 graph (see module doc)."""
@@ -140,14 +164,7 @@ def generate(graph: Graph, model_bytes: bytes, *, prefix: str = "tk",
         raise UnsupportedError(f"the AOT runtime needs one input and one output, the model has "
                                f"{len(graph.inputs)} and {len(graph.outputs)}")
 
-    def inplace(g: Graph, op: Op) -> bool:
-        return RULES[op.kind].inplace(g, op)
-
-    def scratch(g: Graph, op: Op) -> int:
-        return RULES[op.kind].scratch(g, op)
-
-    buffers = lifetimes(graph, inplace=inplace, scratch=scratch)
-    plan = GreedyPlanner().plan(buffers, ALIGNMENT)
+    buffers, plan = _best_plan(graph)
     try:
         plan.check()
     except ValueError as exc:

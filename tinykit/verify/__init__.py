@@ -1,0 +1,1 @@
+"""Verify stage: the generated C against the TFLM reference, bit by bit."""
