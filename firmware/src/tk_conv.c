@@ -22,7 +22,16 @@ static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, i
     const int8_t *f = p->filter + oc * fsize;
     int32_t acc;
     int32_t ky, kx, ic;
-    if (inside) {
+    if (inside && p->dil_w == 1) {
+      /* each filter row meets k_w * in_c contiguous input bytes */
+      const int32_t row = p->k_w * p->in_c;
+      acc = p->bias_folded[oc];
+      for (ky = 0; ky < p->k_h; ++ky) {
+        const int8_t *x = in + ((y0 + ky * p->dil_h) * p->in_w + x0) * p->in_c;
+        const int8_t *w = f + ky * row;
+        for (ic = 0; ic < row; ++ic) acc += (int32_t)w[ic] * (int32_t)x[ic];
+      }
+    } else if (inside) {
       acc = p->bias_folded[oc];
       for (ky = 0; ky < p->k_h; ++ky) {
         for (kx = 0; kx < p->k_w; ++kx) {
