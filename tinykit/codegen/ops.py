@@ -282,7 +282,7 @@ def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int,
     """TFLM's QuantizedMeanOrSum multiplier with the 1/count factor folded in.
 
     >>> mean_multiplier(0.5, 0.5, 4)
-    (1073741824, -2)
+    (1073741824, -1)
     """
     mult, shift = quantize_multiplier(in_scale / out_scale)
     s = min(count.bit_length() - 1, 32, 31 + shift)  # 63 - clz64(count), clamped
