@@ -4,18 +4,22 @@ identifiers, unsupported ops refused before any file is written."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from aot_helpers import check, quantized
 
 from tinykit.codegen.api import generate, write_files
+from tinykit.codegen.support import AOT_OPS
 from tinykit.errors import UnsupportedError
 from tinykit.graph import parse_tflite
-from tinykit.reference import measure_arena
+from tinykit.reference import measure_arena, run
 from tinykit.resources import firmware_dir
-from tinykit.verify.build import kernel_sources_used
+from tinykit.verify.api import _run_binary
+from tinykit.verify.build import build_host, kernel_sources_used
 
 # The issue's RAM targets: AOT arena (incl. scratch) / TFLM arena.
 RAM_TARGET = {"ds_cnn": 0.5, "resnet": 0.6, "autoencoder": 0.6}
@@ -56,28 +60,33 @@ def test_deterministic_and_banner(ds_cnn) -> None:  # noqa: ANN001
     assert f"TK_MODEL_ARENA_BYTES {a.arena_bytes}u" in a.files["model.h"]
 
 
-def _evil_model() -> bytes:
-    def build(tf, x):  # noqa: ANN001, ANN202
-        evil = 'e*/ "q" \n#include <stdio.h>\n int main'
-        y = tf.keras.layers.Conv2D(3, 3, padding="same", name=evil)(x)
-        return tf.keras.layers.Dense(4, name=evil + "2")(tf.keras.layers.Flatten()(y))
-
-    return quantized(build, (5, 5, 2), 7)
+EVIL = 'e*/ "q" \n#include <stdio.h>\n int main(void) { return 1; } /*'
 
 
 def test_identifiers_cannot_inject(tmp_path: Path) -> None:
-    model = _evil_model()
-    g = parse_tflite(model, 'm*/ "x"\n#include <evil.h>')
-    assert any("*/" in t.name for t in g.tensors)
+    """Tensor and model names full of C (comment ends, quotes, newlines, #include)."""
+    model = quantized(lambda tf, x: tf.keras.layers.Dense(4)(
+        tf.keras.layers.Flatten()(tf.keras.layers.Conv2D(3, 3, padding="same")(x))), (5, 5, 2), 7)
+    g = parse_tflite(model, EVIL)
+    g = dataclasses.replace(g, tensors=tuple(dataclasses.replace(t, name=f"{EVIL}{t.index}")
+                                             for t in g.tensors))
     gen = generate(g, model)
     text = gen.files["model.c"]
-    assert "#include <stdio.h>" not in text and "#include <evil.h>" not in text
-    check(model, tmp_path, "m_evil_", samples=5)  # still compiles with -Werror and is exact
+    includes = [ln for ln in text.splitlines() if ln.lstrip().startswith("#include")]
+    assert includes == ["#include <stddef.h>", "#include <stdint.h>", '#include "model.h"',
+                        '#include "tk_kernels.h"']
+    assert not any(ln.lstrip().startswith("int main") for ln in text.splitlines())
+    assert text.count("e*/") == 1  # only in the escaped name string, never in a comment
+    write_files(gen, tmp_path / "gen")
+    exe = build_host(tmp_path / "gen", tmp_path / "exe")  # -Wall -Wextra -Werror
+    x = np.random.default_rng(0).integers(-128, 128, (5, 5, 5, 2), dtype=np.int8)
+    out, _ = _run_binary(exe, tmp_path, x, (4,), np.int8)
+    assert np.array_equal(out, run(model, x).outputs.reshape(5, 4))
 
 
 def test_unsupported_op_writes_nothing(tmp_path: Path) -> None:
     def build(tf, x):  # noqa: ANN001, ANN202
-        return tf.keras.layers.Conv2D(2, 1)(tf.math.sqrt(tf.abs(x) + 1.0))
+        return tf.keras.layers.Conv2D(2, 1)(tf.keras.layers.UpSampling2D()(x))
 
     model = quantized(build, (4, 4, 1), 3)
     g = parse_tflite(model, "m")
@@ -86,7 +95,7 @@ def test_unsupported_op_writes_nothing(tmp_path: Path) -> None:
         gen = generate(g, model)
         write_files(gen, out)
     msg = exc.value.format_message()
-    bad = next(op for op in g.ops if op.kind not in ("CONV_2D", "QUANTIZE", "DEQUANTIZE"))
+    bad = next(op for op in g.ops if op.kind not in AOT_OPS)
     assert f"layer {bad.index}" in msg and bad.kind in msg and f"v{bad.version}" in msg
     assert "\n" not in msg
     assert not out.exists()

@@ -61,17 +61,15 @@ def assert_valid_identifier(name: str) -> None:
 def c_string(text: str) -> str:
     """A C string literal holding printable ASCII only.
 
-    >>> c_string('a "b"\\n*/')
-    '"a \\\\"b\\\\"\\\\n*\\\\/"'
+    >>> c_string('a "b"\\n*/??/')
+    '"a \\\\"b\\\\"\\\\n*/\\\\?\\\\?/"'
     """
     out = []
     for ch in text:
-        if ch in '"\\':
+        if ch in '"\\?':  # '?' too: C99 trigraphs (??/ is a backslash)
             out.append("\\" + ch)
         elif ch == "\n":
             out.append("\\n")
-        elif ch == "/":
-            out.append("\\/")
         elif 32 <= ord(ch) < 127:
             out.append(ch)
         else:
@@ -82,10 +80,10 @@ def c_string(text: str) -> str:
 def c_comment(text: str) -> str:
     """Text safe inside a /* */ comment (one line).
 
-    >>> c_comment("a */ b\\nc")
-    'a * / b c'
+    >>> c_comment("a */ b\\nc /* d")
+    'a * / b c / * d'
     """
-    return " ".join(text.replace("*/", "* /").split())
+    return " ".join(text.replace("*/", "* /").replace("/*", "/ *").split())
 
 
 def c_literal(value: float | int, ctype: str) -> str:
