@@ -5,12 +5,17 @@ A :class:`Buffer` is a block of bytes live from the op that writes it
 buffers may share bytes only when their lifetimes do not intersect. A buffer
 with ``alias_of`` must sit at the same offset as the buffer it names (no-copy
 reshape, in-place kernels): the planner merges every alias chain into one
-*group* whose size is the largest member and whose lifetime is the union.
+*group* with one base offset. Members of a group may overlap each other;
+each member still occupies only ``[base, base + size)`` during its own
+lifetime, so a group is not a rectangle (max size x union of lifetimes) but a
+staircase of its members.
 
 Two planners implement :class:`Planner`:
 
-- :class:`LinearPlanner` (trivial): every group gets its own bytes, in order.
-- :class:`GreedyPlanner` (smart): first-fit in gaps, biggest groups first.
+- :class:`LinearPlanner` (trivial): every group gets its own bytes (its
+  largest member), in order.
+- :class:`GreedyPlanner` (smart): first-fit, member-wise, biggest groups first
+  (or another order when that gives a smaller arena).
 
 :func:`lifetimes` turns a :class:`~tinykit.graph.Graph` into buffers.
 :meth:`MemoryPlan.check` proves a plan has no overlapping live buffers.
@@ -68,8 +73,10 @@ class _Group:
     def key(self) -> int:
         return self.members[0].id
 
-    def live_with(self, other: _Group) -> bool:
-        return self.first <= other.last and other.first <= self.last
+    @property
+    def area(self) -> int:
+        """Bytes x ops over the members' own lifetimes."""
+        return sum(m.size * (m.last - m.first + 1) for m in self.members)
 
 
 def _groups(buffers: Sequence[Buffer]) -> list[_Group]:
@@ -112,9 +119,12 @@ class MemoryPlan:
     buffers: tuple[Buffer, ...]
 
     def check(self) -> None:
-        """Raise ``ValueError`` naming two live buffers that overlap in memory
-        (aliased buffers share memory by design), a buffer without an offset,
-        an alias at another offset, or a buffer past the arena's end."""
+        """Raise ``ValueError`` naming two live buffers that overlap in memory,
+        a buffer without an offset, an alias at another offset than its group's
+        base, or a buffer past the arena's end. The check is member-wise: each
+        buffer occupies ``[offset, offset + size)`` during its own lifetime only,
+        and buffers of one alias group are exempt from each other (they share
+        memory by design), never from anyone else."""
         for b in self.buffers:
             if b.id not in self.offsets:
                 raise ValueError(f"buffer {b.id} has no offset")
@@ -125,6 +135,11 @@ class MemoryPlan:
                 raise ValueError(f"buffer {b.id} aliases buffer {b.alias_of} but sits at "
                                  f"{self.offsets[b.id]}, not {self.offsets.get(b.alias_of)}")
         group_of = {m.id: g.key for g in _groups(self.buffers) for m in g.members}
+        for b in self.buffers:
+            base = self.offsets[group_of[b.id]]
+            if self.offsets[b.id] != base:
+                raise ValueError(f"buffer {b.id} sits at {self.offsets[b.id]}, not at the base "
+                                 f"{base} of its alias group (buffer {group_of[b.id]})")
         for i, a in enumerate(self.buffers):
             for b in self.buffers[i + 1:]:
                 if group_of[a.id] == group_of[b.id] or not a.live_with(b):
@@ -163,7 +178,7 @@ class Planner(Protocol):
 def _finish(name: str, buffers: Sequence[Buffer], groups: list[_Group],
             placed: dict[int, int], alignment: int) -> MemoryPlan:
     offsets = {m.id: placed[g.key] for g in groups for m in g.members}
-    end = max((placed[g.key] + g.size for g in groups), default=0)
+    end = max((offsets[b.id] + b.size for b in buffers), default=0)
     return MemoryPlan(name, offsets, align_up(end, alignment), tuple(buffers))
 
 
@@ -193,16 +208,53 @@ class LinearPlanner:
         return _finish(self.name, buffers, groups, placed, alignment)
 
 
-class GreedyPlanner:
-    """First-fit by decreasing size (the algorithm of TFLM's greedy planner).
+def _first_fit(g: _Group, placed: list[tuple[Buffer, int]], alignment: int) -> int:
+    """The lowest aligned base where no member of ``g`` overlaps, in time and in bytes,
+    a placed buffer of another group.
 
-    1. Merge alias chains into groups (size = max, lifetime = union).
-    2. Sort groups by size, largest first; ties by first use, then by id.
+    Member ``m`` at ``base`` clashes with a placed ``p`` at ``off`` (live together)
+    exactly when ``off - m.size < base < off + p.size``: each pair forbids an open
+    interval of bases. Sweep those by their low end; a base that falls inside one
+    moves to the aligned high end.
+
+    >>> _first_fit(_Group((Buffer(9, 50, 0, 0),), 50, 0, 0), [(Buffer(1, 40, 0, 0), 60)], 16)
+    0
+    >>> _first_fit(_Group((Buffer(9, 70, 0, 0),), 70, 0, 0), [(Buffer(1, 40, 0, 0), 60)], 16)
+    112
+    """
+    forbidden = sorted((off - m.size, off + p.size) for m in g.members if m.size
+                       for p, off in placed if p.size and m.live_with(p))
+    base = 0
+    for lo, hi in forbidden:
+        if base <= lo:
+            break  # fits below this interval and every later one starts higher
+        if base < hi:
+            base = align_up(hi, alignment)
+    return base
+
+
+# Orders the greedy planner tries, best arena kept (first on ties). Peak size first is
+# TFLM's order; the others win when big groups are short-lived or tall but thin.
+GREEDY_ORDERS: dict[str, Callable[[_Group], tuple[int, ...]]] = {
+    "size": lambda g: (-g.size, g.first, g.key),
+    "area": lambda g: (-g.area, -g.size, g.first, g.key),
+    "first": lambda g: (g.first, -g.size, g.key),
+}
+
+
+class GreedyPlanner:
+    """First-fit, member-wise, by decreasing size (TFLM's greedy planner, with alias groups).
+
+    1. Merge alias chains into groups: one base offset per group.
+    2. Sort groups by peak size, largest first; ties by first use, then by id.
     3. Place each group at the lowest offset, a multiple of ``alignment``,
-       where it overlaps no already placed group whose lifetime intersects
-       its own: walk those groups by offset and take the first gap that is
-       big enough, else the aligned end of the last one.
-    4. The arena is the highest end, rounded up to ``alignment``.
+       where none of its members overlaps a member of an already placed group
+       that is live at the same time (inclusive lifetimes). A member only
+       claims its own bytes during its own lifetime (see :func:`_first_fit`).
+    4. The arena is the highest member end, rounded up to ``alignment``.
+    5. Steps 2-4 are repeated with the other :data:`GREEDY_ORDERS` (by area:
+       bytes x ops, then by first use); the smallest arena wins, the size order
+       on ties. Planning a model takes milliseconds, so trying three is cheap.
 
     Three chained buffers: ``b`` (the biggest) goes first at 0; ``a`` is live
     with ``b`` so it goes after it; ``c`` is live with ``b`` but not with ``a``,
@@ -212,26 +264,39 @@ class GreedyPlanner:
     >>> p = GreedyPlanner().plan(bufs)
     >>> p.offsets, p.arena_bytes
     ({0: 208, 1: 0, 2: 208}, 320)
+
+    An in-place chain ``a`` -> ``b`` (``b`` grows) shares a base with the group's small
+    member ``a`` live next to the graph input ``x``; ``x`` fits above ``a``:
+
+    >>> bufs = [Buffer(0, 200, -1, 0), Buffer(1, 100, 0, 1), Buffer(2, 300, 1, 2, alias_of=1)]
+    >>> p = GreedyPlanner().plan(bufs, alignment=1)
+    >>> p.offsets, p.arena_bytes
+    ({0: 100, 1: 0, 2: 0}, 300)
     """
 
     name = "greedy"
 
+    def __init__(self, orders: Sequence[str] = tuple(GREEDY_ORDERS)) -> None:
+        unknown = [o for o in orders if o not in GREEDY_ORDERS]
+        if unknown or not orders:
+            raise ValueError(f"unknown greedy order(s) {unknown}; use {sorted(GREEDY_ORDERS)}")
+        self.orders = tuple(orders)
+
     def plan(self, buffers: Sequence[Buffer], alignment: int = 16) -> MemoryPlan:
         _check_alignment(alignment)
         groups = _groups(buffers)
-        order = sorted(groups, key=lambda g: (-g.size, g.first, g.key))
+        plans = [self._plan_in(sorted(groups, key=GREEDY_ORDERS[o]), buffers, groups, alignment)
+                 for o in self.orders]
+        return min(plans, key=lambda p: p.arena_bytes)
+
+    def _plan_in(self, order: list[_Group], buffers: Sequence[Buffer], groups: list[_Group],
+                 alignment: int) -> MemoryPlan:
         placed: dict[int, int] = {}
-        done: list[_Group] = []
+        done: list[tuple[Buffer, int]] = []
         for g in order:
-            live = sorted((placed[o.key], placed[o.key] + o.size) for o in done
-                          if o.live_with(g) and o.size > 0)
-            offset = 0
-            for start, end in live:
-                if offset + g.size <= start:
-                    break  # fits in the gap before this one
-                offset = max(offset, align_up(end, alignment))
-            placed[g.key] = offset
-            done.append(g)
+            base = _first_fit(g, done, alignment)
+            placed[g.key] = base
+            done.extend((m, base) for m in g.members)
         return _finish(self.name, buffers, groups, placed, alignment)
 
 
