@@ -312,3 +312,39 @@ def test_real_model_lifetimes(any_model) -> None:  # noqa: ANN001 - pytest fixtu
     assert greedy.arena_bytes >= _lower_bound(graph)
     if len(graph.ops) > 3:  # a real chain: reuse must actually happen
         assert greedy.arena_bytes < linear.arena_bytes
+
+
+# --- which growing ops run in place (tinykit.codegen.growth) ----------------------
+
+
+def _growing_graph() -> Graph:
+    """0 (27 B) -op0-> 1 (18) -op1 grows-> 2 (36) -op2-> 3 (9) -op3 grows-> 4 (18) -op4-> 5.
+
+    MobileNet's pattern: op3's input 3 is written while the big tensor 2 is alive."""
+    sizes = (27, 18, 36, 9, 18, 2)
+    tensors = tuple(_t(i, (1, n)) for i, n in enumerate(sizes))
+    ops = tuple(Op(i, "X", 1, (i,), (i + 1,)) for i in range(5))
+    return Graph("growing", tensors, ops, (0,), (5,), 0)
+
+
+def _can_grow(g: Graph, op: Op, allowed: frozenset[int]) -> bool:
+    return op.index in allowed
+
+
+def _no_scratch(g: Graph, op: Op, allowed: frozenset[int]) -> int:
+    return 0
+
+
+def test_growth_in_place_is_chosen_by_planning() -> None:
+    from tinykit.codegen.growth import arena_with, choose_growth
+
+    g = _growing_graph()
+    # both in place: group {1, 2} at 0; 3 meets 2 at op 2 -> 36, and its group grows
+    # to 36 + 18 = 54. Only op1 in place: 0 and 1 (45 at op 0), 2 and 3 (45 at op 2).
+    assert arena_with(g, frozenset({1, 3}), _can_grow, _no_scratch, 1) == 54
+    assert arena_with(g, frozenset({1}), _can_grow, _no_scratch, 1) == 45
+    assert arena_with(g, frozenset(), _can_grow, _no_scratch, 1) == 54  # 1 + 2 at op 1
+    chosen = choose_growth(g, [1, 3], _can_grow, _no_scratch, 1)
+    assert chosen == {1}
+    assert choose_growth(g, [1, 3], _can_grow, _no_scratch, 1) is chosen  # cached
+    assert choose_growth(g, [], _can_grow, _no_scratch, 1) == frozenset()

@@ -128,28 +128,19 @@ def _const_bytes(decls: list[str]) -> int:
     return total
 
 
-def _plan_with(graph: Graph, grow: bool) -> tuple[list[Buffer], MemoryPlan]:
-    """Plan with the rules' in-place choices; ``grow=False`` also refuses in-place ops
-    whose output is bigger than their input (aliasing merges the pair into one block of
-    the larger size for the pair's whole lifetime, which can cost more than it saves)."""
+def plan_arena(graph: Graph) -> tuple[list[Buffer], MemoryPlan]:
+    """The arena as the op rules lay it out: their in-place choices (a growing conv runs
+    in place only where that shrinks the arena, see :mod:`tinykit.codegen.growth`) and
+    their scratch, placed by the greedy planner. ``tinykit analyze`` plans the same way."""
 
     def inplace(g: Graph, op: Op) -> bool:
-        if not RULES[op.kind].inplace(g, op):
-            return False
-        src = g.tensor(op.inputs[0])
-        return grow or g.tensor(op.outputs[0]).nbytes <= src.nbytes
+        return RULES[op.kind].inplace(g, op)
 
     def scratch(g: Graph, op: Op) -> int:
-        return RULES[op.kind].scratch(g, op) if inplace(g, op) else 0
+        return RULES[op.kind].scratch(g, op)
 
     buffers = lifetimes(graph, inplace=inplace, scratch=scratch)
     return buffers, GreedyPlanner().plan(buffers, ALIGNMENT)
-
-
-def _best_plan(graph: Graph) -> tuple[list[Buffer], MemoryPlan]:
-    """The smaller of the plans with and without growing in-place ops (first on ties)."""
-    plans = [_plan_with(graph, grow) for grow in (True, False)]
-    return min(plans, key=lambda bp: bp[1].arena_bytes)
 
 
 def generate(graph: Graph, model_bytes: bytes, *, prefix: str = "tk",
@@ -164,7 +155,7 @@ def generate(graph: Graph, model_bytes: bytes, *, prefix: str = "tk",
         raise UnsupportedError(f"the AOT runtime needs one input and one output, the model has "
                                f"{len(graph.inputs)} and {len(graph.outputs)}")
 
-    buffers, plan = _best_plan(graph)
+    buffers, plan = plan_arena(graph)
     try:
         plan.check()
     except ValueError as exc:
@@ -228,4 +219,5 @@ def write_files(generated: GeneratedModel, out_dir: str | Path) -> list[Path]:
     return paths
 
 
-__all__ = ["Buffer", "GeneratedModel", "generate", "unsupported_ops", "write_files"]
+__all__ = ["Buffer", "GeneratedModel", "generate", "plan_arena", "unsupported_ops",
+           "write_files"]

@@ -5,11 +5,14 @@ generation time everything TFLM computes in Prepare."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from tinykit.analyze.planner import NO_COPY_OPS
 from tinykit.codegen.c import c_array
 from tinykit.codegen.emit import EmitContext, Emitted, OpRule
+from tinykit.codegen.growth import choose_growth
 from tinykit.codegen.params import (
     act_range,
     c_struct_init,
@@ -106,6 +109,7 @@ def _conv_geometry(graph: Graph, op: Op) -> dict[str, int]:
 
 
 def _conv_inplace(graph: Graph, op: Op) -> bool:
+    """Whether the kernel can write this conv's output over its input."""
     if _conv_check(graph, op) or not _dies_here(graph, op):
         return False
     g = _conv_geometry(graph, op)
@@ -467,4 +471,51 @@ def _all_rules() -> dict[str, OpRule]:
     return rules
 
 
-RULES: dict[str, OpRule] = _all_rules()
+# What each kernel can do: run in place, and the scratch it then needs.
+KERNEL_RULES: dict[str, OpRule] = _all_rules()
+
+
+# --- in-place choice for ops that grow their tensor -------------------------------
+
+
+def _grows(graph: Graph, op: Op) -> bool:
+    if not op.inputs or not op.outputs or op.inputs[0] < 0:
+        return False
+    return graph.tensor(op.outputs[0]).nbytes > graph.tensor(op.inputs[0]).nbytes
+
+
+def _inplace_if(graph: Graph, op: Op, allowed: frozenset[int]) -> bool:
+    """The kernels' in-place rules when exactly the growing ops in ``allowed`` grow in place."""
+    rule = KERNEL_RULES.get(op.kind)
+    if rule is None or not rule.inplace(graph, op):
+        return False
+    return op.index in allowed or not _grows(graph, op)
+
+
+def _scratch_if(graph: Graph, op: Op, allowed: frozenset[int]) -> int:
+    return KERNEL_RULES[op.kind].scratch(graph, op) if _inplace_if(graph, op, allowed) else 0
+
+
+def _chosen_growth(graph: Graph) -> frozenset[int]:
+    growing = [op.index for op in graph.ops if _grows(graph, op) and op.kind in KERNEL_RULES
+               and KERNEL_RULES[op.kind].inplace(graph, op)]
+    return choose_growth(graph, growing, _inplace_if, _scratch_if)
+
+
+def _planned(rule: OpRule) -> OpRule:
+    """The rule the planner and the emitters use: in place when the kernel can, except an
+    op growing its tensor where that makes the arena bigger (:mod:`tinykit.codegen.growth`);
+    scratch only when in place."""
+
+    def inplace(graph: Graph, op: Op) -> bool:
+        if not rule.inplace(graph, op):
+            return False
+        return not _grows(graph, op) or op.index in _chosen_growth(graph)
+
+    def scratch(graph: Graph, op: Op) -> int:
+        return rule.scratch(graph, op) if inplace(graph, op) else 0
+
+    return dataclasses.replace(rule, inplace=inplace, scratch=scratch)
+
+
+RULES: dict[str, OpRule] = {kind: _planned(rule) for kind, rule in KERNEL_RULES.items()}
