@@ -182,11 +182,6 @@ def codegen_rules() -> dict[str, Any]:
     return dict(getattr(importlib.import_module("tinykit.codegen.ops"), "RULES", {}))
 
 
-def _rule_inplace(graph: Graph, op: Op) -> bool:
-    rule = codegen_rules().get(op.kind)
-    return bool(rule is not None and rule.inplace(graph, op))
-
-
 def _rule_scratch(graph: Graph, op: Op) -> int:
     rule = codegen_rules().get(op.kind)
     return int(rule.scratch(graph, op)) if rule is not None else 0
@@ -194,11 +189,15 @@ def _rule_scratch(graph: Graph, op: Op) -> int:
 
 def aot_memory_plan(graph: Graph, inplace: Callable[[Graph, Op], bool] | None = None,
                     alignment: int = ALIGNMENT) -> MemoryPlan:
-    """The AOT runtime's arena: greedy plan over the graph's activation lifetimes,
-    with the kernels' scratch. ``inplace`` defaults to the code generator's
-    rules (the same plan ``tinykit.codegen`` emits); without them, no op runs in place."""
-    plan = GreedyPlanner().plan(
-        lifetimes(graph, inplace=inplace or _rule_inplace, scratch=_rule_scratch), alignment)
+    """The AOT runtime's arena. By default it is exactly the plan the code
+    generator emits (``tinykit.codegen.api.plan_arena``: its in-place choices
+    and scratch); pass ``inplace`` to plan with other in-place rules."""
+    if inplace is None:
+        from tinykit.codegen.api import plan_arena
+
+        plan = plan_arena(graph)[1]
+    else:
+        plan = GreedyPlanner().plan(lifetimes(graph, inplace=inplace, scratch=_rule_scratch), alignment)
     plan.check()
     return plan
 
