@@ -31,27 +31,15 @@ class HilConfig:
     reports: tuple[tuple[str, Path], ...] = ()  # (reporter name, path)
 
 
-def quantize_input(x: np.ndarray, graph: Graph) -> np.ndarray:
-    """Samples as the model's input dtype: int8 data as is, float data quantized."""
-    t = graph.input_tensors[0]
-    if np.issubdtype(x.dtype, np.integer):
-        if t.dtype == "int8" and (x.min() < -128 or x.max() > 127):
-            raise DataError("integer input data outside the int8 range [-128, 127]")
-        return x.astype(np.int8) if t.dtype == "int8" else x.astype(np.float32)
-    if t.dtype != "int8" or t.quant is None:
-        return x.astype(np.float32)
-    q = np.round(x / t.quant.scale[0]) + t.quant.zero_point[0]
-    return np.clip(q, -128, 127).astype(np.int8)
-
-
 def make_inputs(config: HilConfig, graph: Graph) -> tuple[np.ndarray, np.ndarray | None]:
     shape = tuple(graph.input_tensors[0].shape[1:])
     labels = None
     if config.data is not None:
         from tinykit.load import check_shape, load_data
+        from tinykit.quantize.tensorio import to_model_input
 
         data = check_shape(load_data(config.data), shape, str(config.data))
-        x = quantize_input(data, graph)[: config.samples]
+        x = to_model_input(data, graph.input_tensors[0], str(config.data)).array[: config.samples]
         if config.labels is not None:
             labels = np.asarray(load_data(config.labels)).reshape(-1)[: len(x)].astype(int)
             if len(labels) < len(x):
