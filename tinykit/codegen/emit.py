@@ -52,7 +52,8 @@ def _none(graph: Graph, op: Op) -> int:
 class OpRule:
     emit: Callable[[EmitContext, Op], Emitted]
     # The kernel is correct when its output buffer starts at its first input's
-    # buffer (same offset; the planner gives the pair max(size) bytes).
+    # buffer. The planner then gives the pair one shared base; each member uses
+    # only its own size during its own lifetime.
     inplace: Callable[[Graph, Op], bool] = _never
     # Bytes of scratch the kernel needs while it runs.
     scratch: Callable[[Graph, Op], int] = _none
