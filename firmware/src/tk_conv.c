@@ -1,7 +1,21 @@
-/* tinykit runtime: CONV_2D int8 (per-channel and per-tensor), as TFLM's
- * reference_integer_ops::ConvPerChannel. */
+/* tinykit runtime: CONV_2D int8 (per-channel and per-tensor), bit-exact with
+ * TFLM's reference_integer_ops::ConvPerChannel.
+ *
+ * Fast path: an output pixel's window (k_h * k_w * in_c values) is taken as
+ * one contiguous vector - straight from the input when it is contiguous there
+ * (1x1 kernels, interior windows of full-width kernels), else copied into a
+ * stack buffer of TK_CONV_COL_BYTES with the padding filled with the input
+ * zero point, which contributes (zp - zp) * w = 0 - so every window uses the
+ * folded bias and a pure int8 dot product, 4 output channels per pass over the
+ * window. Windows larger than the buffer take the reference path. */
+#include <string.h>
+
+#include "tk_dot.h"
 #include "tk_fixedpoint.h"
 #include "tk_kernels.h"
+
+/* Stack bytes of the im2col buffer of one output pixel. */
+#define TK_CONV_COL_BYTES 1024
 
 static int8_t tk_conv_requant(const TkConvParams *p, int32_t acc, int32_t oc) {
   acc = tk_multiply_by_quantized_multiplier(acc, p->mult[oc], (int)p->shift[oc]);
@@ -9,8 +23,8 @@ static int8_t tk_conv_requant(const TkConvParams *p, int32_t acc, int32_t oc) {
   return (int8_t)tk_clamp_i32(acc, p->act_min, p->act_max);
 }
 
-/* All out_c outputs of one output pixel into dst. */
-static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, int32_t ox,
+/* All out_c outputs of one output pixel into dst (reference path). */
+static void tk_conv_pixel_ref(const TkConvParams *p, const int8_t *in, int32_t oy, int32_t ox,
                           int8_t *dst) {
   const int32_t y0 = oy * p->stride_h - p->pad_h;
   const int32_t x0 = ox * p->stride_w - p->pad_w;
@@ -57,6 +71,75 @@ static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, i
       }
     }
     dst[oc] = tk_conv_requant(p, acc, oc);
+  }
+}
+
+/* The window of the output pixel at input origin (y0, x0) as k_h * k_w * in_c
+ * contiguous bytes (padding = input zero point); NULL when it must be copied
+ * and does not fit col. */
+static const int8_t *tk_conv_window(const TkConvParams *p, const int8_t *in, int32_t y0,
+                                    int32_t x0, int8_t *col) {
+  const int32_t row = p->k_w * p->in_c;
+  const int8_t zp = (int8_t)(-p->input_offset);
+  const int inside = y0 >= 0 && x0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h &&
+                     x0 + (p->k_w - 1) * p->dil_w < p->in_w;
+  int8_t *dst = col;
+  int32_t ky, kx;
+  if (inside && p->dil_w == 1 &&
+      (p->k_h == 1 || (p->dil_h == 1 && p->k_w == p->in_w))) {
+    return in + (y0 * p->in_w + x0) * p->in_c;
+  }
+  if (p->k_h * row > TK_CONV_COL_BYTES) return 0;
+  for (ky = 0; ky < p->k_h; ++ky, dst += row) {
+    const int32_t iy = y0 + ky * p->dil_h;
+    if (iy < 0 || iy >= p->in_h) {
+      memset(dst, zp, (size_t)row);
+    } else if (p->dil_w == 1) {
+      const int32_t kx0 = tk_min_i32(p->k_w, tk_max_i32(0, -x0));
+      const int32_t kx1 = tk_max_i32(kx0, tk_min_i32(p->k_w, p->in_w - x0));
+      memset(dst, zp, (size_t)(kx0 * p->in_c));
+      memcpy(dst + kx0 * p->in_c, in + (iy * p->in_w + x0 + kx0) * p->in_c,
+             (size_t)((kx1 - kx0) * p->in_c));
+      memset(dst + kx1 * p->in_c, zp, (size_t)((p->k_w - kx1) * p->in_c));
+    } else {
+      for (kx = 0; kx < p->k_w; ++kx) {
+        const int32_t ix = x0 + kx * p->dil_w;
+        if (ix < 0 || ix >= p->in_w) {
+          memset(dst + kx * p->in_c, zp, (size_t)p->in_c);
+        } else {
+          memcpy(dst + kx * p->in_c, in + (iy * p->in_w + ix) * p->in_c, (size_t)p->in_c);
+        }
+      }
+    }
+  }
+  return col;
+}
+
+/* All out_c outputs of one output pixel into dst. */
+static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, int32_t ox,
+                          int8_t *dst) {
+  int8_t col[TK_CONV_COL_BYTES];
+  const int32_t k = p->k_h * p->k_w * p->in_c;
+  const int8_t *win =
+      tk_conv_window(p, in, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w, col);
+  int32_t oc, j;
+  if (win == 0) {
+    tk_conv_pixel_ref(p, in, oy, ox, dst);
+    return;
+  }
+  for (oc = 0; oc + 4 <= p->out_c; oc += 4) {
+    int32_t acc[4];
+    for (j = 0; j < 4; ++j) acc[j] = p->bias_folded[oc + j];
+    tk_dot4_s8(win, p->filter + oc * k, k, k, acc);
+    for (j = 0; j < 4; ++j) {
+      dst[oc + j] = tk_requant_s8(acc[j], p->mult[oc + j], p->shift[oc + j], p->output_offset,
+                                  p->act_min, p->act_max);
+    }
+  }
+  for (; oc < p->out_c; ++oc) {
+    const int32_t acc = p->bias_folded[oc] + tk_dot1_s8(win, p->filter + oc * k, k);
+    dst[oc] = tk_requant_s8(acc, p->mult[oc], p->shift[oc], p->output_offset, p->act_min,
+                            p->act_max);
   }
 }
 

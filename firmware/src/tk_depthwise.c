@@ -1,7 +1,25 @@
-/* tinykit runtime: DEPTHWISE_CONV_2D int8 (any depth multiplier), as TFLM's
- * reference_integer_ops::DepthwiseConvPerChannel. */
+/* tinykit runtime: DEPTHWISE_CONV_2D int8 (any depth multiplier), bit-exact
+ * with TFLM's reference_integer_ops::DepthwiseConvPerChannel.
+ *
+ * Fast paths (depth multiplier 1): in place, one channel plane at a time is
+ * copied into the scratch and that channel's outputs are computed from it
+ * straight into the buffer (tk_dw_channel: zero-point-padded rows, folded
+ * bias, SMLAD for 3-wide rows on Cortex-M with DSP). Out of place, the same
+ * per channel on Cortex-M with DSP for 3-wide kernels; elsewhere channels go
+ * in blocks of TK_DW_BLOCK with the inner loop over contiguous channels
+ * (vectorized by the host compiler) and the valid kernel range per output. */
+#include "tk_dot.h"
 #include "tk_fixedpoint.h"
 #include "tk_kernels.h"
+
+#include <string.h>
+
+#define TK_DW_BLOCK 16
+#define TK_DW_MAX_TAPS 64
+#define TK_DW_ROWS_BYTES 1024
+
+static int tk_dw_channel(const TkConvParams *p, const int8_t *src, int32_t src_stride, int32_t c,
+                         int8_t *out);
 
 /* One output value: output channel oc = ic * depth_multiplier + m. */
 static int8_t tk_depthwise_value(const TkConvParams *p, const int8_t *in, int32_t oy,
@@ -38,9 +56,77 @@ static int8_t tk_depthwise_value(const TkConvParams *p, const int8_t *in, int32_
   return (int8_t)tk_clamp_i32(acc, p->act_min, p->act_max);
 }
 
+/* Valid kernel taps [*k0, *k1) of an output at input origin o (size n). */
+static void tk_dw_range(int32_t o, int32_t k, int32_t dil, int32_t n, int32_t *k0, int32_t *k1) {
+  int32_t a = 0, b = k;
+  while (a < k && o + a * dil < 0) ++a;
+  while (b > a && o + (b - 1) * dil >= n) --b;
+  *k0 = a;
+  *k1 = b;
+}
+
+/* Channels [c0, c0 + nb) of output pixel (oy, ox), depth multiplier 1. */
+static void tk_dw_block(const TkConvParams *p, const int8_t *in, int32_t oy, int32_t ox,
+                        int32_t c0, int32_t nb, int8_t *dst) {
+  const int32_t y0 = oy * p->stride_h - p->pad_h;
+  const int32_t x0 = ox * p->stride_w - p->pad_w;
+  int32_t acc[TK_DW_BLOCK];
+  int32_t ky0, ky1, kx0, kx1, ky, kx, j;
+  int inside;
+  tk_dw_range(y0, p->k_h, p->dil_h, p->in_h, &ky0, &ky1);
+  tk_dw_range(x0, p->k_w, p->dil_w, p->in_w, &kx0, &kx1);
+  inside = ky0 == 0 && kx0 == 0 && ky1 == p->k_h && kx1 == p->k_w;
+  for (j = 0; j < nb; ++j) acc[j] = inside ? p->bias_folded[c0 + j] : p->bias[c0 + j];
+  for (ky = ky0; ky < ky1; ++ky) {
+    for (kx = kx0; kx < kx1; ++kx) {
+      const int8_t *x = in + ((y0 + ky * p->dil_h) * p->in_w + x0 + kx * p->dil_w) * p->in_c + c0;
+      const int8_t *w = p->filter + (ky * p->k_w + kx) * p->out_c + c0;
+      if (!inside) {
+        for (j = 0; j < nb; ++j) acc[j] += (int32_t)w[j] * ((int32_t)x[j] + p->input_offset);
+      } else if (nb == TK_DW_BLOCK) {
+        for (j = 0; j < TK_DW_BLOCK; ++j) acc[j] += (int32_t)w[j] * (int32_t)x[j];
+      } else {
+        for (j = 0; j < nb; ++j) acc[j] += (int32_t)w[j] * (int32_t)x[j];
+      }
+    }
+  }
+  for (j = 0; j < nb; ++j) {
+    dst[c0 + j] = tk_requant_s8(acc[j], p->mult[c0 + j], p->shift[c0 + j], p->output_offset,
+                                p->act_min, p->act_max);
+  }
+}
+
 TkStatus tk_depthwise_s8(const TkConvParams *p, const int8_t *in, int8_t *out) {
   int32_t b, oy, ox, ic, m;
   if (p == 0 || in == 0 || out == 0) return TK_BAD_ARGUMENT;
+  if (p->depth_multiplier == 1) {
+#if TK_DOT_DSP
+    if (p->k_w == 3 && p->dil_w == 1) {
+      for (b = 0; b < p->batches; ++b) {
+        const int8_t *bin = in + b * p->in_h * p->in_w * p->in_c;
+        int8_t *bout = out + b * p->out_h * p->out_w * p->out_c;
+        for (ic = 0; ic < p->out_c; ++ic) {
+          if (!tk_dw_channel(p, bin + ic, p->in_c, ic, bout)) break;
+        }
+        if (ic < p->out_c) break;
+      }
+      if (b == p->batches) return TK_OK;
+    }
+#endif
+    for (b = 0; b < p->batches; ++b) {
+      const int8_t *bin = in + b * p->in_h * p->in_w * p->in_c;
+      int8_t *bout = out + b * p->out_h * p->out_w * p->out_c;
+      for (oy = 0; oy < p->out_h; ++oy) {
+        for (ox = 0; ox < p->out_w; ++ox) {
+          int8_t *dst = bout + (oy * p->out_w + ox) * p->out_c;
+          for (ic = 0; ic < p->out_c; ic += TK_DW_BLOCK) {
+            tk_dw_block(p, bin, oy, ox, ic, tk_min_i32(TK_DW_BLOCK, p->out_c - ic), dst);
+          }
+        }
+      }
+    }
+    return TK_OK;
+  }
   for (b = 0; b < p->batches; ++b) {
     const int8_t *bin = in + b * p->in_h * p->in_w * p->in_c;
     int8_t *bout = out + b * p->out_h * p->out_w * p->out_c;
@@ -59,8 +145,89 @@ TkStatus tk_depthwise_s8(const TkConvParams *p, const int8_t *in, int8_t *out) {
   return TK_OK;
 }
 
-/* Input channel c is read only by output channel c: compute the whole plane
- * of channel c into scratch, then write it back over channel c. */
+/* Outputs of channel c (depth multiplier 1) into out (stride out_c) from its
+ * input plane at src (element (y, x) at src[(y * in_w + x) * src_stride]).
+ * For each output row the k_h input rows it needs are copied into rows
+ * (stack, TK_DW_ROWS_BYTES) with the padding filled with the input zero point,
+ * so every window uses the folded bias and no bounds checks. With the DSP
+ * extension, 3-wide rows are 3 MACs in one word load, two SXTB16, two SMLAD.
+ * Returns 0 when the rows do not fit. Parameters are read into locals once:
+ * int8 stores may alias anything and would force reloads. */
+static int tk_dw_channel(const TkConvParams *p, const int8_t *src, int32_t src_stride, int32_t c,
+                         int8_t *out) {
+  int8_t rows[TK_DW_ROWS_BYTES];
+  int32_t w[TK_DW_MAX_TAPS];
+  const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
+  const int32_t k_h = p->k_h, k_w = p->k_w, dil_h = p->dil_h, dil_w = p->dil_w;
+  const int32_t stride_h = p->stride_h, stride_w = p->stride_w, pad_h = p->pad_h;
+  const int32_t pad_w = p->pad_w, out_c = p->out_c;
+  const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
+  const int32_t mult = p->mult[c], shift = p->shift[c], bias = p->bias_folded[c];
+  const int8_t zp = (int8_t)(-p->input_offset);
+  const int32_t width = (out_w - 1) * stride_w + (k_w - 1) * dil_w + 4;
+  const int32_t ncopy = tk_max_i32(0, tk_min_i32(in_w, width - pad_w));
+  int32_t oy, ox, ky, kx, t;
+#if TK_DOT_DSP
+  int32_t wp[2 * 16];
+#endif
+  if (k_h * k_w > TK_DW_MAX_TAPS || k_h * width > TK_DW_ROWS_BYTES) return 0;
+  for (t = 0; t < k_h * k_w; ++t) w[t] = p->filter[t * out_c + c];
+#if TK_DOT_DSP
+  if (k_w == 3 && dil_w == 1 && k_h <= 16) {
+    for (ky = 0; ky < k_h; ++ky) {
+      const int32_t *wr = w + ky * 3;
+      wp[2 * ky] = (int32_t)(((uint32_t)(uint16_t)wr[2] << 16) | (uint16_t)wr[0]);
+      wp[2 * ky + 1] = (int32_t)(uint16_t)wr[1];
+    }
+  }
+#endif
+  for (oy = 0; oy < out_h; ++oy) {
+    const int32_t y0 = oy * stride_h - pad_h;
+    int8_t *dst = out + oy * out_w * out_c + c;
+    for (ky = 0; ky < k_h; ++ky) {
+      const int32_t iy = y0 + ky * dil_h;
+      int8_t *r = rows + ky * width;
+      memset(r, zp, (size_t)width);
+      if (iy >= 0 && iy < in_h) {
+        const int8_t *s = src + iy * in_w * src_stride;
+        if (src_stride == 1) {
+          memcpy(r + pad_w, s, (size_t)ncopy);
+        } else {
+          for (t = 0; t < ncopy; ++t) r[pad_w + t] = s[t * src_stride];
+        }
+      }
+    }
+#if TK_DOT_DSP
+    if (k_w == 3 && dil_w == 1 && k_h <= 16) {
+      for (ox = 0; ox < out_w; ++ox, dst += out_c) {
+        const int8_t *r = rows + ox * stride_w;
+        int32_t acc = bias;
+        for (ky = 0; ky < k_h; ++ky, r += width) {
+          const uint32_t v = tk_load_u32(r);
+          acc = tk_smlad(tk_sxtb16(v), wp[2 * ky], acc);
+          acc = tk_smlad(tk_sxtb16_ror8(v), wp[2 * ky + 1], acc);
+        }
+        *dst = tk_requant_s8(acc, mult, shift, out_off, lo, hi);
+      }
+      continue;
+    }
+#endif
+    for (ox = 0; ox < out_w; ++ox, dst += out_c) {
+      const int8_t *r = rows + ox * stride_w;
+      const int32_t *wr = w;
+      int32_t acc = bias;
+      for (ky = 0; ky < k_h; ++ky, r += width, wr += k_w) {
+        for (kx = 0; kx < k_w; ++kx) acc += wr[kx] * (int32_t)r[kx * dil_w];
+      }
+      *dst = tk_requant_s8(acc, mult, shift, out_off, lo, hi);
+    }
+  }
+  return 1;
+}
+
+/* Input channel c is read only by output channel c: copy the plane of channel
+ * c into scratch, then compute channel c's outputs from it over buf (fast
+ * path), or compute the plane into scratch and write it back (reference). */
 TkStatus tk_depthwise_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scratch) {
   const int32_t n = p->out_h * p->out_w;
   int32_t c, oy, ox, i;
@@ -69,6 +236,11 @@ TkStatus tk_depthwise_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scr
       p->out_w != p->in_w || p->out_c != p->in_c) {
     return TK_BAD_ARGUMENT;
   }
+  for (c = 0; c < p->out_c; ++c) {
+    for (i = 0; i < n; ++i) scratch[i] = buf[i * p->out_c + c];
+    if (!tk_dw_channel(p, scratch, 1, c, buf)) break;
+  }
+  if (c == p->out_c) return TK_OK;
   for (c = 0; c < p->out_c; ++c) {
     for (oy = 0; oy < p->out_h; ++oy) {
       for (ox = 0; ox < p->out_w; ++ox) {

@@ -1,20 +1,31 @@
-/* tinykit runtime: FULLY_CONNECTED int8, as TFLM's
- * reference_integer_ops::FullyConnected (per-tensor or per-channel). */
+/* tinykit runtime: FULLY_CONNECTED int8, bit-exact with TFLM's
+ * reference_integer_ops::FullyConnected (per-tensor or per-channel). The input
+ * offset is folded into the bias at generation time, so each output is a pure
+ * int8 dot product; 4 outputs per pass over the input. */
+#include "tk_dot.h"
 #include "tk_fixedpoint.h"
 #include "tk_kernels.h"
 
 TkStatus tk_fully_connected_s8(const TkFullyConnectedParams *p, const int8_t *in, int8_t *out) {
-  int32_t b, o, i;
+  const int32_t n = p == 0 ? 0 : p->in_depth;
+  int32_t b, o, j;
   if (p == 0 || in == 0 || out == 0) return TK_BAD_ARGUMENT;
   for (b = 0; b < p->batches; ++b) {
-    const int8_t *x = in + b * p->in_depth;
-    for (o = 0; o < p->out_depth; ++o) {
-      const int8_t *w = p->filter + o * p->in_depth;
-      int32_t acc = p->bias_folded[o];
-      for (i = 0; i < p->in_depth; ++i) acc += (int32_t)w[i] * (int32_t)x[i];
-      acc = tk_multiply_by_quantized_multiplier(acc, p->mult[o], (int)p->shift[o]);
-      acc += p->output_offset;
-      out[b * p->out_depth + o] = (int8_t)tk_clamp_i32(acc, p->act_min, p->act_max);
+    const int8_t *x = in + b * n;
+    int8_t *y = out + b * p->out_depth;
+    for (o = 0; o + 4 <= p->out_depth; o += 4) {
+      int32_t acc[4];
+      for (j = 0; j < 4; ++j) acc[j] = p->bias_folded[o + j];
+      tk_dot4_s8(x, p->filter + o * n, n, n, acc);
+      for (j = 0; j < 4; ++j) {
+        y[o + j] = tk_requant_s8(acc[j], p->mult[o + j], p->shift[o + j], p->output_offset,
+                                 p->act_min, p->act_max);
+      }
+    }
+    for (; o < p->out_depth; ++o) {
+      const int32_t acc = p->bias_folded[o] + tk_dot1_s8(x, p->filter + o * n, n);
+      y[o] = tk_requant_s8(acc, p->mult[o], p->shift[o], p->output_offset, p->act_min,
+                           p->act_max);
     }
   }
   return TK_OK;
