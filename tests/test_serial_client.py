@@ -143,7 +143,8 @@ def test_garbage_before_and_between_frames(device: HostDevice) -> None:
                 proxy.inject("to_device", bytes(range(0, 256, 7)))  # has 0xA5-free noise
                 proxy.inject("to_host", b"\xa5\x5a\x81\x01\x03\x00xyz\x00\x00\x00\x00debug\n")
             np.testing.assert_array_equal(dev.infer(x).output, double_expected(x))
-        assert "log: hello from the board" in dev.text_lines
+        # the injected line may arrive inside the boot banner's line (no ordering between them)
+        assert any(line.endswith("log: hello from the board") for line in dev.text_lines)
         assert dev.stats.bad_frames >= 1  # the fake frame was seen and refused
 
 

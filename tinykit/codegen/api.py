@@ -131,13 +131,14 @@ def _const_bytes(decls: list[str]) -> int:
 def plan_arena(graph: Graph) -> tuple[list[Buffer], MemoryPlan]:
     """The arena as the op rules lay it out: their in-place choices (a growing conv runs
     in place only where that shrinks the arena, see :mod:`tinykit.codegen.growth`) and
-    their scratch, placed by the greedy planner. ``tinykit analyze`` plans the same way."""
+    their scratch, placed by the greedy planner. ``tinykit analyze`` reports this plan, also
+    for a model with unsupported ops (their outputs are planned as plain buffers)."""
 
-    def inplace(g: Graph, op: Op) -> bool:
-        return RULES[op.kind].inplace(g, op)
+    def inplace(g: Graph, op: Op) -> bool:  # an op without a rule (unsupported) never runs in place
+        return op.kind in RULES and RULES[op.kind].inplace(g, op)
 
     def scratch(g: Graph, op: Op) -> int:
-        return RULES[op.kind].scratch(g, op)
+        return RULES[op.kind].scratch(g, op) if op.kind in RULES else 0
 
     buffers = lifetimes(graph, inplace=inplace, scratch=scratch)
     return buffers, GreedyPlanner().plan(buffers, ALIGNMENT)
