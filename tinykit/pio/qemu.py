@@ -114,7 +114,7 @@ def qemu_args(board: Board, elf: Path, icount: str) -> list[str]:
         "-monitor",
         "none",
         "-serial",
-        "tcp:127.0.0.1:0,server=on,wait=on",
+        "tcp:127.0.0.1:0,server=on,wait=on,nodelay=on",
     ]
     if icount != "off":
         args += ["-icount", icount]

@@ -135,6 +135,20 @@ def input_bytes(x: bytes | bytearray | memoryview | np.ndarray, spec: TensorSpec
     return data
 
 
+def _no_delay(port: object) -> None:
+    """Frames are small request/reply pairs: turn off Nagle's algorithm on a
+    ``socket://`` port (pyserial leaves it on), or each reply can wait for a
+    delayed ACK (~40 ms)."""
+    import socket
+
+    sock = getattr(port, "_socket", None)
+    if isinstance(sock, socket.socket):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+
 class Device:
     """One open serial link to a tinykit firmware. Use :meth:`open`."""
 
@@ -162,6 +176,7 @@ class Device:
                 f"cannot open serial port {url}: {e}",
                 hint="check --port (a tty path or socket://host:port) and that no other program holds it",
             ) from None
+        _no_delay(port)
         try:
             yield cls(port, url, timeout=timeout, retries=retries)
         finally:
