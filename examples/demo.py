@@ -38,6 +38,26 @@ def stop_emulator() -> None:
                    capture_output=True)
 
 
+def budget_table(model: Path) -> list[str]:
+    """`tinykit analyze --json` on every board: does the model fit?"""
+    from tinykit.boards import all_boards
+
+    print("\n=== analyze on every board", flush=True)
+    rows = []
+    for board in all_boards():
+        proc = subprocess.run([sys.executable, "-m", "tinykit", "analyze", str(model), "--board", board.id,
+                               "--json"], cwd=ROOT, text=True, capture_output=True)
+        if proc.returncode not in (0, 1):
+            print(proc.stderr, end="")
+            sys.exit(proc.returncode)
+        a = json.loads(proc.stdout)
+        ram, flash = a["budget"]["ram"], a["budget"]["flash"]
+        rows.append(f"{board.id:15} RAM {ram['used']:>7} / {ram['budget']:>7} B  flash {flash['used']:>7} / "
+                    f"{flash['budget']:>8} B  {'fits' if a['ok'] else 'DOES NOT FIT'}")
+    print("\n".join(rows))
+    return rows
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     print("=== training the example model on synthetic data (examples/kws.py)", flush=True)
@@ -47,6 +67,7 @@ def main() -> int:
              "--json")
     quant = json.loads(q.stdout)
     step("analyze for esp32s3", "analyze", str(model), "--board", "esp32s3")
+    budgets = budget_table(model)
     step("build for esp32s3", "build", str(model), "--board", "esp32s3", "-o", str(OUT / "kws-esp32s3"))
     b = step("build for qemu-m4 (pio run)", "build", str(model), "--board", "qemu-m4", "-o",
              str(OUT / "kws-qemu-m4"), "--compile", "--json")
@@ -63,14 +84,16 @@ def main() -> int:
         stop_emulator()
     lat = hil.get("latency_us") or {}
     print("\n=== summary")
+    print("budget (AOT runtime):\n  " + "\n  ".join(budgets))
     print(f"model            kws ({quant.get('int8_bytes')} B int8, {quant.get('float_bytes')} B float)")
     print(f"quantization     {json.dumps(quant.get('agreement'))}")
     c = built.get("compile", {})
     print(f"qemu-m4 firmware RAM {c.get('ram_bytes')} B, flash {c.get('flash_bytes')} B")
     print(f"HIL              {hil.get('samples')} samples, {hil.get('mismatches')} mismatches, "
           f"bit-exact: {hil.get('bit_exact')}, accuracy {hil.get('accuracy')}")
-    print(f"device latency   min {lat.get('min')} / median {lat.get('median')} / p95 {lat.get('p95')} us; "
-          f"throughput {hil.get('throughput_per_s')} inferences/s")
+    print(f"device latency   min {lat.get('min'):.0f} / median {lat.get('median'):.0f} / p95 {lat.get('p95'):.0f} us "
+          f"(virtual time, -icount shift=0); throughput {hil.get('throughput_per_s', 0):.1f} inferences/s "
+          "over the emulated UART, transfer included")
     return t.returncode
 
 
