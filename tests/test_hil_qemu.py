@@ -161,3 +161,34 @@ def test_faults_between_host_and_emulator_never_give_a_wrong_result(ds_cnn, mode
     result = json.loads(r.stdout)
     assert result["bit_exact"] and result["samples"] == 15
     assert faults > 0
+
+
+def test_mlperf_tiny_mode_on_emulated_board(ds_cnn, model_dir, tmp_path):
+    """`tinykit build --protocol eembc`: the firmware speaks the MLPerf Tiny runner's
+    text protocol; a host client of that protocol loads an input, runs inferences,
+    and the results match the TFLM reference."""
+    from tinykit.graph import parse_tflite
+    from tinykit.serial.eembc import EembcDevice
+
+    model = model_dir / "ds_cnn.tflite"
+    out = tmp_path / "eembc"
+    r = CliRunner().invoke(cli, ["build", str(model), "--board", "qemu-m4", "-o", str(out), "--protocol", "eembc",
+                                 "--compile"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["flash", str(out), "--board", "qemu-m4", "--json"])
+    assert r.exit_code == 0, r.output
+    port = json.loads(r.stdout)["port"]
+    out_q = parse_tflite(ds_cnn.tflite).output_tensors[0].quant
+    rng = np.random.default_rng(7)
+    with EembcDevice.open(port, timeout=60) as dev:
+        assert dev.name() == "tinykit-qemu-m4"
+        assert dev.profile()[1] == "ds_cnn"
+        for _ in range(2):
+            x = rng.integers(-128, 128, (49, 10, 1), dtype=np.int8)
+            ref = reference_run(ds_cnn.tflite, x[None]).outputs[0].reshape(-1)
+            dev.load(x.tobytes())
+            results, us_per_inference = dev.infer(3, warmup=1)
+            codes = np.round(np.array(results) / out_q.scale[0]) + out_q.zero_point[0]
+            assert np.array_equal(codes.astype(np.int8), ref)
+            assert us_per_inference > 0
+            assert dev.results() == results

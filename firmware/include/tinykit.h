@@ -56,7 +56,8 @@ const TkModelInfo *tk_model_info(void);
 /* Prepare the model (idempotent); TK_OK when ready. */
 TkStatus tk_model_init(void);
 /* Where to write the input (input.bytes) and read the output (output.bytes).
- * Valid between calls to tk_model_invoke. */
+ * Both live in the arena, which an inference reuses (as TFLM's does): write the
+ * input before EVERY tk_model_invoke; read the output before the next one. */
 void *tk_model_input(void);
 const void *tk_model_output(void);
 /* Run one inference. layer_us: NULL, or n_layers entries that receive the
@@ -85,6 +86,11 @@ void tk_protocol_banner(void);
 /* Non-blocking: consume waiting bytes, answer every complete request. */
 void tk_protocol_poll(void);
 void tk_eembc_init(void);
+/* The buffer "db" commands fill (at least the model's input bytes), copied into
+ * the model input before every inference. Without one, db bytes go straight to
+ * the model input, which an inference may overwrite: then only the first
+ * inference after a load sees the loaded data. */
+void tk_eembc_set_buffer(uint8_t *buffer, uint32_t bytes);
 /* "m-timestamp-mode-performance", "m-init-done", "m-ready" lines. */
 void tk_eembc_banner(void);
 /* Non-blocking: consume waiting bytes, run each command ending in '%'. */

@@ -42,6 +42,25 @@ typedef struct TkEembcState {
 
 static TkEembcState tk_ee;
 
+/* Where "db" bytes are kept. The model's input buffer is not enough: the
+ * arena reuses it during an inference (as TFLM's does), so every run of
+ * "infer N W" starts from a copy of this buffer. */
+static uint8_t *tk_ee_store;
+static uint32_t tk_ee_store_bytes;
+
+void tk_eembc_set_buffer(uint8_t *buffer, uint32_t bytes) {
+  tk_ee_store = buffer;
+  tk_ee_store_bytes = bytes;
+}
+
+static TkStatus tk_ee_invoke(void) {
+  if (tk_ee_store != NULL) {
+    uint32_t n = tk_model_info()->input.bytes;
+    memcpy(tk_model_input(), tk_ee_store, n < tk_ee_store_bytes ? n : tk_ee_store_bytes);
+  }
+  return tk_model_invoke(NULL);
+}
+
 /* ---- output ----------------------------------------------------------------- */
 static void tk_ee_puts(const char *s) { tk_hal_write((const uint8_t *)s, strlen(s)); }
 
@@ -161,14 +180,15 @@ static int tk_ee_hex(char c) {
 static void tk_ee_db(char *rest) {
   const TkModelInfo *m = tk_model_info();
   char *w = tk_ee_word(&rest);
-  uint8_t *input = (uint8_t *)tk_model_input();
+  uint8_t *input = tk_ee_store != NULL ? tk_ee_store : (uint8_t *)tk_model_input();
+  uint32_t capacity = tk_ee_store != NULL ? tk_ee_store_bytes : m->input.bytes;
   if (w == NULL) {
     tk_ee_error("db needs: load N | <hex bytes>");
     return;
   }
   if (strcmp(w, "load") == 0) {
     uint32_t n;
-    if (tk_ee_parse_u32(tk_ee_word(&rest), &n) != 0 || n == 0u || n > m->input.bytes) {
+    if (tk_ee_parse_u32(tk_ee_word(&rest), &n) != 0 || n == 0u || n > m->input.bytes || n > capacity) {
       tk_ee_error("db load N: N must be 1..input bytes");
       return;
     }
@@ -217,11 +237,11 @@ static void tk_ee_infer(char *rest) {
     return;
   }
   tk_ee_line_u32("m-warmup-start-", warmup);
-  for (i = 0; i < warmup && st == TK_OK; i++) st = tk_model_invoke(NULL);
+  for (i = 0; i < warmup && st == TK_OK; i++) st = tk_ee_invoke();
   tk_ee_puts("m-warmup-done\r\n");
   tk_ee_line_u32("m-infer-start-", n);
   t0 = tk_hal_micros();
-  for (i = 0; i < n && st == TK_OK; i++) st = tk_model_invoke(NULL);
+  for (i = 0; i < n && st == TK_OK; i++) st = tk_ee_invoke();
   t1 = tk_hal_micros();
   tk_ee_line_u32("m-lap-us-", t0);
   tk_ee_line_u32("m-lap-us-", t1);

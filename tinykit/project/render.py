@@ -148,8 +148,13 @@ def render_project(spec: ProjectSpec) -> RenderedProject:
                      "path is compiled on your machine, not in tinykit's CI.")
 
     proto = PROTOCOLS[spec.protocol]
+    globals_, setup = "", ""
+    if spec.protocol == "eembc":  # the runner's loaded input survives repeated inferences
+        n = spec.graph.input_tensors[0].nbytes
+        globals_ = f"static uint8_t tk_eembc_db[{n}];\n\n"
+        setup = f"  tk_eembc_set_buffer(tk_eembc_db, {n}u);\n"
     files[f"src/{layout.main_file}"] = env.get_template(layout.main_template).render(
-        banner=src_banner, proto=proto).encode()
+        banner=src_banner, proto=proto, globals=globals_, setup=setup).encode()
 
     build_flags = [f"-DTK_BOARD_ID={_ini_quote(board.id)}",
                    f"-DTK_SERIAL_BAUD={board.platformio.monitor_speed}"]
