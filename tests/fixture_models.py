@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinykit.quantize import convert_int8, import_tf
+from tinykit.quantize.quiet import quiet
 
 
 @dataclass(frozen=True)
@@ -122,4 +123,6 @@ def build(name: str, directory: str, seed: int = 0) -> FixtureModel:
     path = f"{directory}/{name}.keras"
     model.save(path)
     calib = x[:200]
-    return FixtureModel(name, path, convert_int8(model, calib), calib, labels[:200] if labels is not None else None)
+    with quiet():  # the converter's chatter would drown benchmark output
+        tflite = convert_int8(model, calib)
+    return FixtureModel(name, path, tflite, calib, labels[:200] if labels is not None else None)
