@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from faultproxy import FaultProxy
+
 from tinykit.cli import cli
 from tinykit.graph import model_hash
 from tinykit.reference import run as reference_run

@@ -117,7 +117,7 @@ def _build(config: BuildConfig, board: Board, out: Path, report: BuildReport,
 
     spec = ProjectSpec(graph=graph, model_bytes=model_bytes, model_file=Path(config.model).with_suffix(".tflite").name,
                        board=board, runtime=config.runtime, protocol=config.protocol,
-                       arena=config.arena, tflm_arena_bytes=analysis.tflm_arena_bytes,
+                       arena=config.arena, tflm_arena_bytes=analysis.tflm_arena_bytes or 0,
                        dir_hint=str(out))
     rendered = render_project(spec)
     written: WriteReport = write_project(rendered.files, out)

@@ -129,6 +129,9 @@ def render_project(spec: ProjectSpec) -> RenderedProject:
             files[f"src/{name}"] = text.encode()
         ram, flash = gen.ram_bytes, gen.const_bytes
     else:
+        if spec.tflm_arena_bytes <= 0:
+            raise ProjectError("--runtime tflm: TFLM's arena for this model is unknown (TFLM could not run it)",
+                               hint="check `tinykit analyze MODEL --runtime tflm`")
         arena = -(-spec.tflm_arena_bytes * (100 + TFLM_ARENA_MARGIN_PCT) // 100 // 16) * 16
         data = np.frombuffer(spec.model_bytes, dtype=np.uint8)
         files["src/model_data.h"] = env.get_template("model_data.h.j2").render(

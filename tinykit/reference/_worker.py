@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
         interp.invoke()
         wanted = [int(i) for i in argv[5].split(",") if i]
         tensors = {f"t{i}": np.array(interp.GetTensor(i, 0)["tensor_data"]) for i in wanted}
-        np.savez(argv[4], **tensors)
+        np.savez(argv[4], **tensors)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
         return 0
     outputs = []
     elapsed = 0.0
