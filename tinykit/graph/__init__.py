@@ -202,7 +202,8 @@ def parse_tflite(data: bytes, name: str = "model") -> Graph:
     except ModelError:
         raise
     except Exception as exc:  # truncated or corrupt flatbuffers fail deep inside
-        raise ModelError(f"{name}: corrupt or truncated .tflite file ({type(exc).__name__})") from None
+        raise ModelError(f"{name}: corrupt or truncated .tflite file (its flatbuffer cannot be read: "
+                         f"{' '.join(str(exc).split()) or type(exc).__name__})") from None
 
 
 def _parse(data: bytes, name: str, tfl: Any) -> Graph:

@@ -45,15 +45,22 @@ def test(ctx: click.Context, model: Path, port: str | None, board: str | None, d
     if json_path and str(json_path) != "-":
         reports.append(("json", json_path))
     config = HilConfig(model, port, board, data, labels, samples, seed, baud, timeout, tuple(reports))
-    with Progress(TextColumn("[bold]HIL"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-                  console=err, transient=True) as progress:
-        task = progress.add_task("hil", total=samples, status="")
+    progress = Progress(TextColumn("[bold]HIL"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[status]}"), console=err, transient=True)
+    task = None
 
-        def on_case(case) -> None:  # noqa: ANN001
-            mark = "[green]ok[/]" if case.status == Status.PASSED else "[red]MISMATCH[/]"
-            progress.update(task, advance=1, status=f"#{case.index} {case.device_us} us {mark}")
+    def on_case(case) -> None:  # noqa: ANN001 - the bar starts with the first answer
+        nonlocal task
+        if task is None:
+            progress.start()
+            task = progress.add_task("hil", total=samples, status="")
+        mark = "[green]ok[/]" if case.status == Status.PASSED else "[red]MISMATCH[/]"
+        progress.update(task, advance=1, status=f"#{case.index} {case.device_us} us {mark}")
 
+    try:
         suite = run_hil(config, on_case)
+    finally:
+        progress.stop()
     if json_path and str(json_path) == "-":
         print_json(suite.as_dict())
     else:
