@@ -123,21 +123,35 @@ static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, i
   const int8_t *win =
       tk_conv_window(p, in, oy * p->stride_h - p->pad_h, ox * p->stride_w - p->pad_w, col);
   int32_t oc, j;
-  if (win == 0) {
+#if !TK_DOT_DSP
+  int16_t x16[TK_CONV_COL_BYTES];
+#endif
+  if (win == 0 || k > TK_CONV_COL_BYTES) {
     tk_conv_pixel_ref(p, in, oy, ox, dst);
     return;
   }
+#if !TK_DOT_DSP
+  for (j = 0; j < k; ++j) x16[j] = win[j];
+#endif
   for (oc = 0; oc + 4 <= p->out_c; oc += 4) {
     int32_t acc[4];
     for (j = 0; j < 4; ++j) acc[j] = p->bias_folded[oc + j];
+#if TK_DOT_DSP
     tk_dot4_s8(win, p->filter + oc * k, k, k, acc);
+#else
+    tk_dot4_s16s8(x16, p->filter + oc * k, k, k, acc);
+#endif
     for (j = 0; j < 4; ++j) {
       dst[oc + j] = tk_requant_s8(acc[j], p->mult[oc + j], p->shift[oc + j], p->output_offset,
                                   p->act_min, p->act_max);
     }
   }
   for (; oc < p->out_c; ++oc) {
+#if TK_DOT_DSP
     const int32_t acc = p->bias_folded[oc] + tk_dot1_s8(win, p->filter + oc * k, k);
+#else
+    const int32_t acc = p->bias_folded[oc] + tk_dot1_s16s8(x16, p->filter + oc * k, k);
+#endif
     dst[oc] = tk_requant_s8(acc, p->mult[oc], p->shift[oc], p->output_offset, p->act_min,
                             p->act_max);
   }

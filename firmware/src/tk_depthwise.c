@@ -17,6 +17,7 @@
 #define TK_DW_BLOCK 16
 #define TK_DW_MAX_TAPS 64
 #define TK_DW_ROWS_BYTES 1024
+#define TK_DW_MAX_ROWS 16
 
 static int tk_dw_channel(const TkConvParams *p, const int8_t *src, int32_t src_stride, int32_t c,
                          int8_t *out);
@@ -65,28 +66,36 @@ static void tk_dw_range(int32_t o, int32_t k, int32_t dil, int32_t n, int32_t *k
   *k1 = b;
 }
 
-/* Channels [c0, c0 + nb) of output pixel (oy, ox), depth multiplier 1. */
-static void tk_dw_block(const TkConvParams *p, const int8_t *in, int32_t oy, int32_t ox,
-                        int32_t c0, int32_t nb, int8_t *dst) {
-  const int32_t y0 = oy * p->stride_h - p->pad_h;
+/* Channels [c0, c0 + nb) of output pixel ox of one output row, depth
+ * multiplier 1. rows[ky] is the input row that kernel row ky meets (element
+ * (x, c) at rows[ky][x * in_c + c]), or 0 where it lies in the padding. The
+ * inner loops run over contiguous channels (vectorized by the host compiler);
+ * windows fully inside use the folded bias and raw int8 products. */
+static void tk_dw_block(const TkConvParams *p, const int8_t *const *rows, int inside_rows,
+                        int32_t ox, int32_t c0, int32_t nb, int8_t *dst) {
   const int32_t x0 = ox * p->stride_w - p->pad_w;
+  const int32_t in_c = p->in_c, out_c = p->out_c, off = p->input_offset;
   int32_t acc[TK_DW_BLOCK];
-  int32_t ky0, ky1, kx0, kx1, ky, kx, j;
+  int32_t kx0, kx1, ky, kx, j;
   int inside;
-  tk_dw_range(y0, p->k_h, p->dil_h, p->in_h, &ky0, &ky1);
   tk_dw_range(x0, p->k_w, p->dil_w, p->in_w, &kx0, &kx1);
-  inside = ky0 == 0 && kx0 == 0 && ky1 == p->k_h && kx1 == p->k_w;
+  inside = inside_rows && kx0 == 0 && kx1 == p->k_w;
   for (j = 0; j < nb; ++j) acc[j] = inside ? p->bias_folded[c0 + j] : p->bias[c0 + j];
-  for (ky = ky0; ky < ky1; ++ky) {
+  for (ky = 0; ky < p->k_h; ++ky) {
+    if (rows[ky] == 0) continue;
     for (kx = kx0; kx < kx1; ++kx) {
-      const int8_t *x = in + ((y0 + ky * p->dil_h) * p->in_w + x0 + kx * p->dil_w) * p->in_c + c0;
-      const int8_t *w = p->filter + (ky * p->k_w + kx) * p->out_c + c0;
-      if (!inside) {
-        for (j = 0; j < nb; ++j) acc[j] += (int32_t)w[j] * ((int32_t)x[j] + p->input_offset);
-      } else if (nb == TK_DW_BLOCK) {
-        for (j = 0; j < TK_DW_BLOCK; ++j) acc[j] += (int32_t)w[j] * (int32_t)x[j];
-      } else {
+      const int8_t *x = rows[ky] + (x0 + kx * p->dil_w) * in_c + c0;
+      const int8_t *w = p->filter + (ky * p->k_w + kx) * out_c + c0;
+      if (nb == TK_DW_BLOCK) {
+        if (inside) {
+          for (j = 0; j < TK_DW_BLOCK; ++j) acc[j] += (int16_t)w[j] * (int16_t)x[j];
+        } else {
+          for (j = 0; j < TK_DW_BLOCK; ++j) acc[j] += (int16_t)w[j] * (int16_t)(x[j] + off);
+        }
+      } else if (inside) {
         for (j = 0; j < nb; ++j) acc[j] += (int32_t)w[j] * (int32_t)x[j];
+      } else {
+        for (j = 0; j < nb; ++j) acc[j] += (int32_t)w[j] * ((int32_t)x[j] + off);
       }
     }
   }
@@ -96,10 +105,37 @@ static void tk_dw_block(const TkConvParams *p, const int8_t *in, int32_t oy, int
   }
 }
 
+/* Output row oy (all pixels, all channels; depth multiplier 1) into dst.
+ * row_of(iy) gives input row iy: ring (rows still needed whose bytes the
+ * output already covers) or in. */
+static void tk_dw_out_row(const TkConvParams *p, const int8_t *in, const int8_t *ring,
+                          int32_t ring_rows, int32_t oy, int8_t *dst) {
+  const int8_t *rows[TK_DW_MAX_ROWS];
+  const int32_t row_bytes = p->in_w * p->in_c;
+  int32_t ky, ox, c;
+  int inside = 1;
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
+    if (iy < 0 || iy >= p->in_h) {
+      rows[ky] = 0;
+      inside = 0;
+    } else if (ring != 0 && iy <= oy) {
+      rows[ky] = ring + (iy % ring_rows) * row_bytes;
+    } else {
+      rows[ky] = in + iy * row_bytes;
+    }
+  }
+  for (ox = 0; ox < p->out_w; ++ox, dst += p->out_c) {
+    for (c = 0; c < p->out_c; c += TK_DW_BLOCK) {
+      tk_dw_block(p, rows, inside, ox, c, tk_min_i32(TK_DW_BLOCK, p->out_c - c), dst);
+    }
+  }
+}
+
 TkStatus tk_depthwise_s8(const TkConvParams *p, const int8_t *in, int8_t *out) {
   int32_t b, oy, ox, ic, m;
   if (p == 0 || in == 0 || out == 0) return TK_BAD_ARGUMENT;
-  if (p->depth_multiplier == 1) {
+  if (p->depth_multiplier == 1 && p->k_h <= TK_DW_MAX_ROWS) {
 #if TK_DOT_DSP
     if (p->k_w == 3 && p->dil_w == 1) {
       for (b = 0; b < p->batches; ++b) {
@@ -117,12 +153,7 @@ TkStatus tk_depthwise_s8(const TkConvParams *p, const int8_t *in, int8_t *out) {
       const int8_t *bin = in + b * p->in_h * p->in_w * p->in_c;
       int8_t *bout = out + b * p->out_h * p->out_w * p->out_c;
       for (oy = 0; oy < p->out_h; ++oy) {
-        for (ox = 0; ox < p->out_w; ++ox) {
-          int8_t *dst = bout + (oy * p->out_w + ox) * p->out_c;
-          for (ic = 0; ic < p->out_c; ic += TK_DW_BLOCK) {
-            tk_dw_block(p, bin, oy, ox, ic, tk_min_i32(TK_DW_BLOCK, p->out_c - ic), dst);
-          }
-        }
+        tk_dw_out_row(p, bin, 0, 1, oy, bout + oy * p->out_w * p->out_c);
       }
     }
     return TK_OK;
@@ -236,6 +267,20 @@ TkStatus tk_depthwise_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scr
       p->out_w != p->in_w || p->out_c != p->in_c) {
     return TK_BAD_ARGUMENT;
   }
+#if !TK_DOT_DSP
+  /* Rows: before output row y overwrites input row y, row y is kept in a
+   * ring of pad_h + 1 rows (scratch); output row y reads input rows >= y -
+   * pad_h, so the ring holds every overwritten row still needed. */
+  if (p->stride_h == 1 && p->k_h <= TK_DW_MAX_ROWS) {
+    const int32_t row_bytes = p->in_w * p->in_c;
+    const int32_t ring_rows = p->pad_h + 1;
+    for (oy = 0; oy < p->out_h; ++oy) {
+      memcpy(scratch + (oy % ring_rows) * row_bytes, buf + oy * row_bytes, (size_t)row_bytes);
+      tk_dw_out_row(p, buf, scratch, ring_rows, oy, buf + oy * row_bytes);
+    }
+    return TK_OK;
+  }
+#endif
   for (c = 0; c < p->out_c; ++c) {
     for (i = 0; i < n; ++i) scratch[i] = buf[i * p->out_c + c];
     if (!tk_dw_channel(p, scratch, 1, c, buf)) break;

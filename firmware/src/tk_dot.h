@@ -99,6 +99,63 @@ static inline void tk_dot4_s8(const int8_t *x, const int8_t *w, int32_t w_stride
   acc[3] = a3;
 }
 
+#if !TK_DOT_DSP
+/* acc[j] += sum_{i < n} x[i] * w[j * w_stride + i] for j = 0..3, x already
+ * widened to int16 (once per window, shared by all output channels): an
+ * int16 x int16 product summed into int32 is the pattern gcc -O2 turns into
+ * PMADDWD (SSE2) / SDOT-like widening multiply-adds. Blocks of 64, then 16,
+ * each a loop with a fixed trip count that the vectorizer takes whole. */
+static inline void tk_dot4_s16s8(const int16_t *x, const int8_t *w, int32_t w_stride, int32_t n,
+                                 int32_t acc[4]) {
+  const int8_t *w0 = w;
+  const int8_t *w1 = w0 + w_stride;
+  const int8_t *w2 = w1 + w_stride;
+  const int8_t *w3 = w2 + w_stride;
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  int32_t i = 0, j;
+  for (; i + 64 <= n; i += 64) {
+    for (j = 0; j < 64; ++j) {
+      const int16_t xv = x[i + j];
+      a0 += xv * (int16_t)w0[i + j];
+      a1 += xv * (int16_t)w1[i + j];
+      a2 += xv * (int16_t)w2[i + j];
+      a3 += xv * (int16_t)w3[i + j];
+    }
+  }
+  for (; i + 16 <= n; i += 16) {
+    for (j = 0; j < 16; ++j) {
+      const int16_t xv = x[i + j];
+      a0 += xv * (int16_t)w0[i + j];
+      a1 += xv * (int16_t)w1[i + j];
+      a2 += xv * (int16_t)w2[i + j];
+      a3 += xv * (int16_t)w3[i + j];
+    }
+  }
+  for (; i < n; ++i) {
+    const int32_t xv = x[i];
+    a0 += xv * w0[i];
+    a1 += xv * w1[i];
+    a2 += xv * w2[i];
+    a3 += xv * w3[i];
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
+/* sum_{i < n} x[i] * w[i], x widened to int16 */
+static inline int32_t tk_dot1_s16s8(const int16_t *x, const int8_t *w, int32_t n) {
+  int32_t a = 0;
+  int32_t i = 0, j;
+  for (; i + 16 <= n; i += 16) {
+    for (j = 0; j < 16; ++j) a += x[i + j] * (int16_t)w[i + j];
+  }
+  for (; i < n; ++i) a += (int32_t)x[i] * (int32_t)w[i];
+  return a;
+}
+#endif
+
 /* sum_{i < n} x[i] * w[i] */
 static inline int32_t tk_dot1_s8(const int8_t *x, const int8_t *w, int32_t n) {
   int32_t a = 0;

@@ -55,8 +55,10 @@ TkStatus tk_conv_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *ring);
 int32_t tk_conv_inplace_ring_pixels(const TkConvParams *p);
 
 TkStatus tk_depthwise_s8(const TkConvParams *p, const int8_t *in, int8_t *out);
-/* In place: depth multiplier 1, output shape == input shape, batch 1. One
- * channel plane at a time into scratch (out_h * out_w bytes). */
+/* In place: depth multiplier 1, output shape == input shape, batch 1.
+ * scratch holds max(out_h * out_w, (pad_h + 1) * in_w * in_c) bytes: one
+ * channel plane at a time (Cortex-M with DSP) or a ring of the pad_h + 1
+ * input rows the output has covered but later rows still read (elsewhere). */
 TkStatus tk_depthwise_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scratch);
 
 /* FULLY_CONNECTED: filter [out_depth][in_depth]; bias_folded = bias +

@@ -126,7 +126,8 @@ def _conv_scratch(graph: Graph, op: Op) -> int:
         return 0
     g = _conv_geometry(graph, op)
     if op.kind == "DEPTHWISE_CONV_2D":
-        return g["out_h"] * g["out_w"]
+        # one channel plane (Cortex-M DSP path) or a ring of pad_h + 1 input rows (elsewhere)
+        return max(g["out_h"] * g["out_w"], (g["pad_h"] + 1) * g["in_w"] * g["in_c"])
     return (g["pad_h"] * g["in_w"] + g["pad_w"] + 1) * g["out_c"]
 
 
