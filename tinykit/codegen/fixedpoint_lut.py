@@ -9,6 +9,8 @@ raw / 2^(31 - ib).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tinykit.codegen.quant import (
     _wrap32,
     multiply_by_quantized_multiplier,
@@ -179,9 +181,11 @@ def _lut(fn: object) -> list[int]:
     return [fn(q) for q in range(-128, 128)]  # type: ignore[operator]
 
 
-def logistic_lut(scale: float, zero_point: int) -> list[int]:
-    """TFLM reference_integer_ops::Logistic for every int8 input (output
-    scale 1/256, zero point -128)."""
+def _q4_function_lut(fn: Callable[[int, int], int], out_bits: int, out_offset: int, scale: float,
+                     zero_point: int) -> list[int]:
+    """TFLM's reference_integer_ops pattern for LOGISTIC and TANH: saturate
+    outside the input radius, rescale to Q4, apply the gemmlowp function, round
+    the Q0.31 result to ``out_bits`` fraction bits and add the output offset."""
     multiplier, shift, radius = input_params_q4(scale)
 
     def one(q: int) -> int:
@@ -191,25 +195,19 @@ def logistic_lut(scale: float, zero_point: int) -> list[int]:
         if x >= radius:
             return 127
         x_q4 = multiply_by_quantized_multiplier(x, multiplier, shift)
-        out = rounding_divide_by_pot(logistic(x_q4, 4), 31 - 8) - 128
+        out = rounding_divide_by_pot(fn(x_q4, 4), 31 - out_bits) + out_offset
         return max(-128, min(127, out))
 
     return _lut(one)
+
+
+def logistic_lut(scale: float, zero_point: int) -> list[int]:
+    """TFLM reference_integer_ops::Logistic for every int8 input (output
+    scale 1/256, zero point -128)."""
+    return _q4_function_lut(logistic, 8, -128, scale, zero_point)
 
 
 def tanh_lut(scale: float, zero_point: int) -> list[int]:
     """TFLM reference_integer_ops::Tanh for every int8 input (output scale
     1/128, zero point 0)."""
-    multiplier, shift, radius = input_params_q4(scale)
-
-    def one(q: int) -> int:
-        x = q - zero_point
-        if x <= -radius:
-            return -128
-        if x >= radius:
-            return 127
-        x_q4 = multiply_by_quantized_multiplier(x, multiplier, shift)
-        out = rounding_divide_by_pot(tanh(x_q4, 4), 31 - 7)
-        return max(-128, min(127, out))
-
-    return _lut(one)
+    return _q4_function_lut(tanh, 7, 0, scale, zero_point)
