@@ -79,11 +79,20 @@ def test_build_flash_run_and_test_ds_cnn_bit_exact(ds_cnn, model_dir, tmp_path, 
     x = np.random.default_rng(1).integers(-128, 128, (49, 10, 1), dtype=np.int8)
     np.save(tmp_path / "x.npy", x)
     r = tinykit("run", "--board", board, "--input", str(tmp_path / "x.npy"), "--model", str(model),
-                "-o", str(tmp_path / "y.npy"), "--json")
+                "-o", str(tmp_path / "y.npy"), "--layers", "--json")
     assert r.returncode == 0, r.stderr
     ref = reference_run(ds_cnn.tflite, x[None]).outputs[0]
     assert np.array_equal(np.load(tmp_path / "y.npy").reshape(ref.shape), ref)
-    assert json.loads(r.stdout)["device_us"] > 0
+    report = json.loads(r.stdout)
+    assert report["device_us"] > 0
+    # per-layer device times: one per op, named from the graph, adding up to at most the total
+    from tinykit.graph import parse_tflite
+
+    ops = parse_tflite(ds_cnn.tflite).ops
+    layers = report["layers"]
+    assert [t["op"] for t in layers] == [op.kind for op in ops]
+    assert all(t["us"] >= 0 and t["name"] for t in layers)
+    assert 0 < sum(t["us"] for t in layers) <= report["device_us"]
 
     # the HIL suite, with JUnit and JSON reports
     junit, out_json = tmp_path / "hil.xml", tmp_path / "hil.json"

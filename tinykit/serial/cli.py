@@ -29,6 +29,8 @@ def _print(r: RunReport) -> None:
     if r.argmax is not None:
         out.print(f"argmax  {r.argmax}")
     out.print(f"latency {r.device_us} µs on the device, round trip {r.round_trip_ms:.1f} ms")
+    for t in r.layers or ():
+        out.print(f"  layer {t.index:3d} {t.op:20} {t.us:>9} µs  {t.name}")
 
 
 @click.command(epilog=EPILOG)
@@ -43,14 +45,15 @@ def _print(r: RunReport) -> None:
 @click.option("--baud", default=115200, show_default=True)
 @click.option("--timeout", default=2.0, show_default=True, help="Seconds per request.")
 @click.option("--retries", default=3, show_default=True, help="Resends per request.")
+@click.option("--layers", is_flag=True, help="Also show the device time of every layer.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report to stdout.")
 @click.pass_context
 def run(ctx: click.Context, port: str | None, board: str | None, input_path: Path,
         output_path: Path | None, model: Path | None, baud: int, timeout: float, retries: int,
-        as_json: bool) -> None:
+        layers: bool, as_json: bool) -> None:
     """Run one inference on a board running tinykit firmware: prints the
     output (argmax for a classifier) and the latency measured on the device."""
-    cfg = RunConfig(input_path, port, board, model, output_path, baud, timeout, retries)
+    cfg = RunConfig(input_path, port, board, model, output_path, baud, timeout, retries, layers)
     report = run_once(cfg)
     if report.quantized_input:
         s = report.device.input

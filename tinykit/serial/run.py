@@ -23,6 +23,15 @@ class RunConfig:
     baud: int = 115200
     timeout: float = 2.0
     retries: int = 3
+    layers: bool = False  # also read the per-layer device times of the inference
+
+
+@dataclass(frozen=True)
+class LayerTime:
+    index: int
+    op: str  # op kind, when --model names the graph ("" otherwise)
+    name: str  # layer name (first output tensor), when --model is given
+    us: int
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,7 @@ class RunReport:
     device_us: int
     round_trip_ms: float
     stats: LinkStats
+    layers: tuple[LayerTime, ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         d = self.device
@@ -56,6 +66,7 @@ class RunReport:
             "round_trip_ms": round(self.round_trip_ms, 3),
             "retries": self.stats.retries,
             "frames_sent": self.stats.frames_sent,
+            "layers": None if self.layers is None else [vars(t) for t in self.layers],
         }
 
 
@@ -128,6 +139,7 @@ def run_once(cfg: RunConfig) -> RunReport:
         t0 = time.perf_counter()
         result = dev.infer(data)
         round_trip_ms = (time.perf_counter() - t0) * 1e3
+        layers = _layer_times(dev.layer_times(), cfg.model) if cfg.layers else None
         stats = dev.stats
     out = result.output
     real = None
@@ -139,4 +151,16 @@ def run_once(cfg: RunConfig) -> RunReport:
     if cfg.output_path is not None:
         np.save(cfg.output_path, out)
     return RunReport(url, info, quantized, out, real, argmax, result.device_us, round_trip_ms,
-                     stats)
+                     stats, layers)
+
+
+def _layer_times(times: tuple[int, ...], model: Path | None) -> tuple[LayerTime, ...]:
+    """Device times per op, named from the model's graph when it is given."""
+    ops: list[tuple[str, str]] = [("", "")] * len(times)
+    if model is not None:
+        from tinykit.graph import load_tflite
+
+        graph = load_tflite(model)
+        if len(graph.ops) == len(times):
+            ops = [(op.kind, graph.layer_name(op)) for op in graph.ops]
+    return tuple(LayerTime(i, kind, name, us) for i, ((kind, name), us) in enumerate(zip(ops, times, strict=True)))
