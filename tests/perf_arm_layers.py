@@ -13,37 +13,21 @@ usage: python tests/perf_arm_layers.py MODEL.tflite [--opt -Os|-O2] [--cpu corte
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from arm_harness import SEMIHOST_EXIT_C, build_elf, elf_size, run_qemu  # noqa: E402
 
 from tinykit.codegen.api import generate, write_files  # noqa: E402
 from tinykit.graph import load_tflite  # noqa: E402
-from tinykit.resources import firmware_dir  # noqa: E402
-from tinykit.verify.build import runtime_sources  # noqa: E402
 
-MAIN_C = r"""
-#include <stdint.h>
-#include <string.h>
+MAIN_C = SEMIHOST_EXIT_C + r"""
 #include "model.h"
-#include "tinykit.h"
 
-static void put(const char *s) { tk_hal_write((const uint8_t *)s, strlen(s)); }
-static void put_u32(uint32_t v) {
-  char b[12];
-  int i = 11;
-  b[i] = 0;
-  do { b[--i] = (char)('0' + v % 10u); v /= 10u; } while (v && i > 0);
-  put(b + i);
-}
-static void tk_semihost_exit(void) {
-  register uint32_t r0 __asm__("r0") = 0x18u; /* SYS_EXIT */
-  register uint32_t r1 __asm__("r1") = 0x20026u; /* ADP_Stopped_ApplicationExit */
-  __asm__ volatile("bkpt 0xab" : : "r"(r0), "r"(r1) : "memory");
-}
 int main(void) {
   static uint32_t layer_us[TK_MODEL_N_LAYERS];
   uint8_t *in;
@@ -72,30 +56,14 @@ int main(void) {
 def profile(model: Path, opt: str, cpu: str) -> str:
     graph = load_tflite(model)
     gen = generate(graph, model.read_bytes(), model_file=model.name)
-    fw = firmware_dir()
     with tempfile.TemporaryDirectory(prefix="tinykit-armprof-") as tmp:
         work = Path(tmp)
         write_files(gen, work / "gen")
-        (work / "main.c").write_text(MAIN_C)
-        fpu = ["-mfloat-abi=hard", "-mfpu=fpv4-sp-d16" if cpu == "cortex-m4" else "-mfpu=fpv5-d16"]
-        elf = work / "prof.elf"
-        srcs = [work / "main.c", work / "gen" / "model.c", *runtime_sources(),
-                fw / "hal" / "qemu" / "tk_hal_qemu.c", fw / "hal" / "qemu" / "tk_startup_qemu.c"]
-        cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", *fpu, "-std=c99", opt, "-Wall",
-               "-Wextra", "-ffunction-sections", "-fdata-sections", f"-I{work / 'gen'}",
-               f"-I{fw / 'include'}", f"-I{fw / 'src'}", *map(str, srcs),
-               "-T", str(fw / "platform" / "ldscripts" / "mps2.ld"), "-nostartfiles",
-               "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-o", str(elf)]
-        subprocess.run(cmd, check=True)
-        size = subprocess.run(["arm-none-eabi-size", str(elf)], capture_output=True, text=True,
-                              check=True).stdout.splitlines()[1].split()
-        machine = "mps2-an386" if cpu == "cortex-m4" else "mps2-an500"
-        run = subprocess.run(["qemu-system-arm", "-machine", machine, "-cpu", cpu, "-kernel",
-                              str(elf), "-display", "none", "-monitor", "none", "-serial", "stdio",
-                              "-semihosting-config", "enable=on,target=native",
-                              "-icount", "shift=0"], capture_output=True, text=True, timeout=300)
+        elf = build_elf(work / "gen", work, MAIN_C, cpu=cpu, opt=opt)
+        size = elf_size(elf)
+        output = run_qemu(elf, cpu, icount=True, timeout=300)
     lines = [f"{opt} {cpu}: text {size[0]} data {size[1]} bss {size[2]}"]
-    for ln in run.stdout.splitlines():
+    for ln in output.splitlines():
         parts = ln.split()
         if parts and parts[0] == "layer":
             op = graph.ops[int(parts[1])]

@@ -1,0 +1,110 @@
+"""Bare-metal Cortex-M harness on QEMU for generated models (shared by the ARM
+kernel tests and the per-layer benchmark script).
+
+:func:`build_elf` links the generated ``model.c`` + the C runtime + the QEMU
+startup/HAL from ``firmware/`` with a caller-supplied ``main.c`` for
+``-mcpu=cortex-m4`` (mps2-an386) or ``cortex-m7`` (mps2-an500) with
+arm-none-eabi-gcc; :func:`run_qemu` runs the ELF with the UART on stdio and
+returns what it printed. The main ends with :data:`SEMIHOST_EXIT_C`'s
+``tk_semihost_exit()`` so QEMU stops by itself; the process is killed on a
+timeout or any error, so none is ever left behind.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from tinykit.resources import firmware_dir
+from tinykit.verify.build import runtime_sources
+
+# cpu -> (QEMU machine, FPU)
+CORES = {"cortex-m4": ("mps2-an386", "fpv4-sp-d16"), "cortex-m7": ("mps2-an500", "fpv5-d16")}
+
+# UART text helpers and the semihosting exit for a harness main.c (static inline:
+# unused ones draw no warning).
+SEMIHOST_EXIT_C = r"""
+#include <stdint.h>
+#include <string.h>
+#include "tinykit.h"
+
+static inline void put(const char *s) { tk_hal_write((const uint8_t *)s, strlen(s)); }
+static inline void put_u32(uint32_t v) {
+  char b[12];
+  int i = 11;
+  b[i] = 0;
+  do { b[--i] = (char)('0' + v % 10u); v /= 10u; } while (v && i > 0);
+  put(b + i);
+}
+static inline void put_hex(const uint8_t *p, uint32_t n) {
+  static const char digits[] = "0123456789abcdef";
+  char b[2];
+  uint32_t i;
+  for (i = 0; i < n; ++i) {
+    b[0] = digits[p[i] >> 4];
+    b[1] = digits[p[i] & 15u];
+    tk_hal_write((const uint8_t *)b, 2u);
+  }
+}
+static inline void tk_semihost_exit(void) {
+  register uint32_t r0 __asm__("r0") = 0x18u; /* SYS_EXIT */
+  register uint32_t r1 __asm__("r1") = 0x20026u; /* ADP_Stopped_ApplicationExit */
+  __asm__ volatile("bkpt 0xab" : : "r"(r0), "r"(r1) : "memory");
+}
+"""
+
+
+def build_elf(gen_dir: Path, work: Path, main_c: str, *, cpu: str = "cortex-m4",
+              opt: str = "-Os", extra_sources: Sequence[Path] = ()) -> Path:
+    """Compile gen_dir/model.c + runtime + QEMU HAL + main_c into work/<cpu>.elf
+    (``-Wall -Wextra -Werror``); returns the ELF path."""
+    if cpu not in CORES:
+        raise ValueError(f"cpu must be one of {sorted(CORES)}, got {cpu!r}")
+    fw = firmware_dir()
+    work.mkdir(parents=True, exist_ok=True)
+    main = work / f"main_{cpu}.c"
+    main.write_text(main_c)
+    elf = work / f"{cpu}.elf"
+    srcs = [main, gen_dir / "model.c", *extra_sources, *runtime_sources(),
+            fw / "hal" / "qemu" / "tk_hal_qemu.c", fw / "hal" / "qemu" / "tk_startup_qemu.c"]
+    cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=hard",
+           f"-mfpu={CORES[cpu][1]}", "-std=c99", opt, "-Wall", "-Wextra", "-Werror",
+           "-ffunction-sections", "-fdata-sections", f"-I{gen_dir}", f"-I{work}",
+           f"-I{fw / 'include'}", f"-I{fw / 'src'}", *map(str, srcs),
+           "-T", str(fw / "platform" / "ldscripts" / "mps2.ld"), "-nostartfiles",
+           "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-o", str(elf)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"arm-none-eabi-gcc failed:\n{done.stderr}")
+    return elf
+
+
+def elf_size(elf: Path) -> tuple[int, int, int]:
+    """(text, data, bss) bytes from arm-none-eabi-size."""
+    line = subprocess.run(["arm-none-eabi-size", str(elf)], capture_output=True, text=True,
+                          check=True).stdout.splitlines()[1].split()
+    return int(line[0]), int(line[1]), int(line[2])
+
+
+def run_qemu(elf: Path, cpu: str = "cortex-m4", *, icount: bool = True,
+             timeout: float = 120.0) -> str:
+    """Run the ELF on the QEMU machine of ``cpu`` until it exits through
+    semihosting; returns the UART output. With ``icount`` one instruction is
+    1 ns of virtual time (deterministic timing). The process is killed on a
+    timeout (``subprocess.TimeoutExpired`` is raised) and on any error."""
+    cmd = ["qemu-system-arm", "-machine", CORES[cpu][0], "-cpu", cpu, "-kernel", str(elf),
+           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+           "-semihosting-config", "enable=on,target=native"]
+    if icount:
+        cmd += ["-icount", "shift=0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, errs = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(f"qemu-system-arm exited with {proc.returncode}: {errs.strip()}")
+    return out
