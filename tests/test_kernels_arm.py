@@ -71,14 +71,17 @@ def _conv_spatial(r: random.Random) -> tuple[Builder, tuple[int, ...]]:
 
 
 def _depthwise(r: random.Random) -> tuple[Builder, tuple[int, ...]]:
-    """Multiplier 1 in place (3x3: SMLAD rows on Cortex-M; 5x5 and dilated: pad 2),
-    stride 2 out of place, multipliers 2-3 (reference), odd channel counts."""
+    """Multiplier 1 in place (3x3 and 5x3: SMLAD rows on Cortex-M; 5x5, 5x3 and
+    dilated: pad 2; 4x4: asymmetric padding), stride 2 out of place, multipliers
+    2-3 (reference), odd channel counts below and above the 16-channel blocks."""
     def build(tf, x):  # noqa: ANN001, ANN202
         L = tf.keras.layers
         x = L.Conv2D(r.choice([5, 13, 19, 37]), 1)(x)
         x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)
         x = L.DepthwiseConv2D(5, padding="same")(x)
         x = L.DepthwiseConv2D(3, dilation_rate=2, padding="same", activation="relu6")(x)
+        x = L.DepthwiseConv2D((5, 3), padding="same")(x)
+        x = L.DepthwiseConv2D(4, padding="same")(x)
         x = L.DepthwiseConv2D(r.choice([3, 5]), strides=2, padding="same")(x)
         x = L.DepthwiseConv2D(3, depth_multiplier=r.choice([2, 3]), padding="same")(x)
         return L.Conv2D(7, 1)(x)
@@ -124,7 +127,7 @@ KINDS = {"conv_pointwise": {"CONV_2D"}, "conv_spatial": {"CONV_2D"},
          "depthwise": {"CONV_2D", "DEPTHWISE_CONV_2D"},
          "depthwise_fallbacks": {"CONV_2D", "DEPTHWISE_CONV_2D"}, "dense": {"FULLY_CONNECTED"}}
 # ops that must run in place (the in-place kernel paths are exercised)
-INPLACE = {"conv_pointwise": {3, 4, 5}, "conv_spatial": {1, 3}, "depthwise": {1, 2, 3},
+INPLACE = {"conv_pointwise": {3, 4, 5}, "conv_spatial": {1, 3}, "depthwise": {1, 2, 3, 4, 5},
            "depthwise_fallbacks": {1, 2, 3}, "dense": set()}
 CASES = [(name, seed) for name in MODELS for seed in range(2)]
 
