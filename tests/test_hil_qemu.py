@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from emulators import private_emulators
 from faultproxy import FaultProxy
 
 from tinykit.cli import cli
@@ -28,18 +29,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module", autouse=True)
 def emulator_state(tmp_path_factory):
-    """Emulators of this module live in a private state dir and are all stopped at the end."""
-    old = os.environ.get("TINYKIT_STATE_DIR")
-    os.environ["TINYKIT_STATE_DIR"] = str(tmp_path_factory.mktemp("qemu-state"))
-    yield
-    from tinykit.pio.qemu import running, stop_all
-
-    stop_all()
-    assert running("qemu-m4") is None and running("qemu-m7") is None
-    if old is None:
-        os.environ.pop("TINYKIT_STATE_DIR", None)
-    else:
-        os.environ["TINYKIT_STATE_DIR"] = old
+    """Emulators of this module live in a private state dir; all are stopped at the
+    end and none of this session's (their firmware is under basetemp) survives."""
+    with private_emulators(tmp_path_factory.mktemp("qemu-state"), str(tmp_path_factory.getbasetemp())):
+        yield
 
 
 def arm_size(elf: str) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import serial
 from click.testing import CliRunner
+from emulators import live_qemus, private_emulators
 
 from tinykit.boards import get_board
 from tinykit.errors import ProjectError, ToolError
@@ -104,34 +105,13 @@ def write_hello_project(root: Path, board_id: str, main_c: str = HELLO_MAIN) -> 
     return root
 
 
-def live_qemus(marker: str) -> list[int]:
-    """Pids of live (not zombie) qemu-system-arm processes whose command line mentions marker."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmd = (proc / "cmdline").read_bytes().decode(errors="replace")
-            state = (proc / "stat").read_text().rsplit(")", 1)[-1].split()[0]
-        except OSError:
-            continue
-        if "qemu-system-arm" in cmd and marker in cmd and state != "Z":
-            pids.append(int(proc.name))
-    return pids
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A module tmp dir that is also the emulator state dir; every emulator
     started here is stopped at the end, and none may survive."""
     root = tmp_path_factory.mktemp("pio")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TINYKIT_STATE_DIR", str(root / "state"))
-        try:
-            yield root
-        finally:
-            qemu.stop_all()
-            assert live_qemus(str(root)) == []
+    with private_emulators(root / "state", str(root)):
+        yield root
 
 
 @pytest.fixture(scope="module")

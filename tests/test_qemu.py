@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import serial
-from test_pio import HELLO_MAIN, live_qemus
+from emulators import live_qemus, private_emulators
+from test_pio import HELLO_MAIN
 
 from tinykit.errors import BoardError, ToolError
 from tinykit.pio import api, qemu
@@ -61,14 +62,8 @@ def compile_hello(out: Path, board_id: str) -> Path:
 @pytest.fixture(scope="module")
 def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("qemu")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TINYKIT_STATE_DIR", str(root / "state"))
-        mp.delenv("TINYKIT_QEMU_ICOUNT", raising=False)
-        try:
-            yield root
-        finally:
-            qemu.stop_all()
-            assert live_qemus(str(root)) == []
+    with private_emulators(root / "state", str(root)):
+        yield root
 
 
 @pytest.fixture(scope="module")
