@@ -28,6 +28,7 @@ class HilConfig:
     seed: int = 0
     baud: int = 115200
     timeout: float = 5.0
+    retries: int = 3  # resends per request (timeouts, damaged frames)
     reports: tuple[tuple[str, Path], ...] = ()  # (reporter name, path)
 
 
@@ -93,7 +94,7 @@ def run_hil(config: HilConfig, on_case: Callable[[CaseResult], None] = lambda c:
     save()
     start = time.perf_counter()
     try:
-        with Device.open(port, baud=config.baud, timeout=config.timeout) as dev:
+        with Device.open(port, baud=config.baud, timeout=config.timeout, retries=config.retries) as dev:
             info = dev.info()
             suite.device = dataclasses.asdict(info)
             dev.expect_model(suite.model_hash, graph.name)

@@ -22,13 +22,14 @@ from tinykit.output import err, out, print_json
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--baud", type=int, default=115200, show_default=True)
 @click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to wait for each reply.")
+@click.option("--retries", type=int, default=3, show_default=True, help="Resends per request (noisy links).")
 @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report (updated as it runs).")
 @click.option("--json", "json_path", type=click.Path(path_type=Path),
               help="Write a JSON report (updated as it runs); '-' prints it to stdout at the end.")
 @click.pass_context
 def test(ctx: click.Context, model: Path, port: str | None, board: str | None, data: Path | None,
-         labels: Path | None, samples: int, seed: int, baud: int, timeout: float, junit: Path | None,
-         json_path: Path | None) -> None:
+         labels: Path | None, samples: int, seed: int, baud: int, timeout: float, retries: int,
+         junit: Path | None, json_path: Path | None) -> None:
     """Run MODEL's samples on the device and compare each with the TFLM reference.
 
     Exit 0 when every sample is bit-exact, 1 on any mismatch, 2 when the run
@@ -44,7 +45,7 @@ def test(ctx: click.Context, model: Path, port: str | None, board: str | None, d
         reports.append(("junit", junit))
     if json_path and str(json_path) != "-":
         reports.append(("json", json_path))
-    config = HilConfig(model, port, board, data, labels, samples, seed, baud, timeout, tuple(reports))
+    config = HilConfig(model, port, board, data, labels, samples, seed, baud, timeout, retries, tuple(reports))
     progress = Progress(TextColumn("[bold]HIL"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[status]}"), console=err, transient=True)
     task = None
