@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from tinykit.analyze.api import AnalyzeConfig, analyze, aot_memory_plan, check_int8
 from tinykit.analyze.cli import analyze as analyze_cmd
-from tinykit.analyze.planner import GreedyPlanner, lifetimes
+from tinykit.plan import GreedyPlanner, lifetimes
 from tinykit.boards import get_board, parse_board
 from tinykit.codegen.api import generate
 from tinykit.errors import ModelError

@@ -13,7 +13,7 @@ import pytest
 from aot_helpers import check, quantized
 
 from tinykit.codegen.api import generate, write_files
-from tinykit.codegen.support import AOT_OPS
+from tinykit.ops import AOT_OPS
 from tinykit.errors import UnsupportedError
 from tinykit.graph import parse_tflite
 from tinykit.reference import measure_arena, run

@@ -1,7 +1,7 @@
 """The element-wise / LUT int8 kernels of the AOT runtime against TFLM, bit by bit.
 
 Each case is a small Keras model made only of ops from
-tinykit.codegen.ops_elementwise (real TF conversion). The test emits every op
+tinykit.ops (real TF conversion). The test emits every op
 through its rule into a C harness, compiles it with gcc -Wall -Wextra -Werror,
 runs it on random inputs (and all 256 int8 values where the input is int8) and
 compares the raw output bytes with the TFLM reference interpreter.
@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 from tinykit import reference
-from tinykit.codegen.c import c_array, c_ident
-from tinykit.codegen.emit import Emitted
-from tinykit.codegen.ops_elementwise import RULES
+from tinykit.cgen import c_array, c_ident
+from tinykit.ops import SPECS as RULES
+from tinykit.ops import Emitted
 from tinykit.graph import Graph, Op, numpy_dtype, parse_tflite
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tinykit.analyze.planner import (
+from tinykit.plan.planner import (
     GREEDY_ORDERS,
     PLANNERS,
     Buffer,
@@ -314,7 +314,7 @@ def test_real_model_lifetimes(any_model) -> None:  # noqa: ANN001 - pytest fixtu
         assert greedy.arena_bytes < linear.arena_bytes
 
 
-# --- which growing ops run in place (tinykit.codegen.growth) ----------------------
+# --- which growing ops run in place (tinykit.plan.growth) ----------------------
 
 
 def _growing_graph() -> Graph:
@@ -336,7 +336,7 @@ def _no_scratch(g: Graph, op: Op, allowed: frozenset[int]) -> int:
 
 
 def test_growth_in_place_is_chosen_by_planning() -> None:
-    from tinykit.codegen.growth import arena_with, choose_growth
+    from tinykit.plan.growth import arena_with, choose_growth
 
     g = _growing_graph()
     # both in place: group {1, 2} at 0; 3 meets 2 at op 2 -> 36, and its group grows

@@ -3,29 +3,25 @@
 RAM: ``tflm_arena_bytes`` is measured exactly by TFLM's recording allocator
 (one isolated subprocess); ``aot_ram_bytes`` is the greedy planner's arena over
 the graph's activation lifetimes. Flash: model data plus an *estimate* of the
-runtime's code (see :mod:`tinykit.analyze.ops`). Never imports TensorFlow.
+runtime's code (see :mod:`tinykit.ops`). Never imports TensorFlow.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tinykit.analyze.ops import RUNTIME_OPS, code_bytes_estimate, cost, unsupported_reason
-from tinykit.analyze.planner import GreedyPlanner, MemoryPlan, lifetimes
+from tinykit.ops import RUNTIME_OPS, RUNTIMES, code_bytes_estimate, cost, unsupported_reason
+from tinykit.plan import ALIGNMENT, GreedyPlanner, MemoryPlan, lifetimes, plan_arena
+from tinykit.plan import scratch as planned_scratch
 from tinykit.boards import Board, get_board, parse_board
 from tinykit.errors import ModelError, ReferenceError_, UnsupportedError
 from tinykit.graph import Graph, Op, load_tflite, parse_tflite
 from tinykit.reference import ArenaReport, measure_arena
 
-RUNTIMES = tuple(RUNTIME_OPS)
-ALIGNMENT = 16  # arena alignment of the AOT runtime's buffers
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,7 @@ class MemoryFigures:
     ram_bytes: int  # the figure that counts for the chosen runtime
     model_bytes: int  # the .tflite file
     weight_bytes: int  # constant tensors (what the AOT runtime stores)
-    code_bytes_estimate: int  # runtime code: an estimate, see analyze.ops
+    code_bytes_estimate: int  # runtime code: an estimate, see tinykit.ops
     flash_bytes: int  # data stored by the runtime + code estimate
 
 
@@ -173,45 +169,18 @@ def check_int8(graph: Graph) -> None:
                              "--data CALIB.npy -o model.tflite")
 
 
-@cache
-def codegen_rules() -> dict[str, Any]:
-    """The AOT code generator's op table (``tinykit.codegen.ops.RULES``: in-place,
-    scratch and extra support checks per op), or ``{}`` when it is not there."""
-    if importlib.util.find_spec("tinykit.codegen.ops") is None:
-        return {}
-    return dict(getattr(importlib.import_module("tinykit.codegen.ops"), "RULES", {}))
-
-
-def _rule_scratch(graph: Graph, op: Op) -> int:
-    rule = codegen_rules().get(op.kind)
-    return int(rule.scratch(graph, op)) if rule is not None else 0
-
-
 def aot_memory_plan(graph: Graph, inplace: Callable[[Graph, Op], bool] | None = None,
                     alignment: int = ALIGNMENT) -> MemoryPlan:
     """The AOT runtime's arena. By default it is exactly the plan the code
-    generator emits (``tinykit.codegen.api.plan_arena``: its in-place choices
-    and scratch); pass ``inplace`` to plan with other in-place rules."""
+    generator emits (:func:`tinykit.plan.plan_arena`: its in-place choices and
+    scratch); pass ``inplace`` to plan with other in-place rules."""
     if inplace is None:
-        from tinykit.codegen.api import plan_arena
-
         plan = plan_arena(graph)[1]
     else:
-        plan = GreedyPlanner().plan(lifetimes(graph, inplace=inplace, scratch=_rule_scratch), alignment)
+        plan = GreedyPlanner().plan(lifetimes(graph, inplace=inplace, scratch=planned_scratch),
+                                    alignment)
     plan.check()
     return plan
-
-
-def aot_check(graph: Graph, op: Op) -> str | None:
-    """The code generator's own check beyond op kind and version (e.g. a fused
-    activation or a shape its kernel does not handle)."""
-    rule = codegen_rules().get(op.kind)
-    if rule is None:
-        return None
-    try:
-        return rule.check(graph, op)
-    except (ValueError, KeyError, IndexError, AssertionError) as exc:
-        return f"cannot be read ({type(exc).__name__}: {exc})"
 
 
 def _layer(graph: Graph, op: Op, supported: bool) -> LayerInfo:
@@ -275,9 +244,7 @@ def _analysis(graph: Graph, data: bytes, board: Board, runtime: str,
     unsupported = []
     layers = []
     for op in graph.ops:
-        reason = unsupported_reason(runtime, op)
-        if reason is None and runtime == "aot":
-            reason = aot_check(graph, op)
+        reason = unsupported_reason(runtime, op, graph)
         if reason:
             unsupported.append(Unsupported(graph.layer_name(op), op.kind, op.version, reason))
         layers.append(_layer(graph, op, reason is None))

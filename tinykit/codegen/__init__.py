@@ -1,22 +1,11 @@
 """Codegen stage: a parsed int8 graph -> interpreter-less C (``model.c``, ``model.h``).
 
-API: :func:`generate` -> :class:`GeneratedModel`, :func:`write_files` (in
-:mod:`tinykit.codegen.api`, imported on first use so that op modules can import
-sibling helpers without cycles)."""
+API: :func:`generate` -> :class:`GeneratedModel`, :func:`write_files`,
+:func:`unsupported_ops`. The ops' emitters live in :mod:`tinykit.ops`, the arena
+plan in :mod:`tinykit.plan`."""
 
 from __future__ import annotations
 
-from typing import Any
+from tinykit.codegen.api import GeneratedModel, generate, unsupported_ops, write_files
 
-_API = ("generate", "write_files", "GeneratedModel", "unsupported_ops")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        from tinykit.codegen import api
-
-        return getattr(api, name)
-    raise AttributeError(name)
-
-
-__all__ = list(_API)
+__all__ = ["GeneratedModel", "generate", "unsupported_ops", "write_files"]

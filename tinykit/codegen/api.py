@@ -3,8 +3,9 @@
 
 :func:`generate` checks every op first (an unsupported op or version raises
 :class:`~tinykit.errors.UnsupportedError` before anything is written), plans
-the arena with the greedy planner (in-place kernels alias their input), lets
-each op's rule emit its C, and renders the templates. Same input, same bytes.
+the arena through :mod:`tinykit.plan` (in-place kernels alias their input), lets
+each op's spec (:mod:`tinykit.ops`) emit its C, and renders the templates. Same
+input, same bytes.
 """
 
 from __future__ import annotations
@@ -15,17 +16,13 @@ from pathlib import Path
 
 import jinja2
 
-from tinykit.analyze.planner import Buffer, GreedyPlanner, MemoryPlan, lifetimes
-from tinykit.codegen.c import banner, c_comment, c_ident, c_literal, c_string
-from tinykit.codegen.c import c_array as _c_array
-from tinykit.codegen.emit import OpRule
-from tinykit.codegen.ops import RULES
-from tinykit.codegen.support import AOT_OPS
+from tinykit.cgen import banner, c_comment, c_ident, c_literal, c_string
+from tinykit.cgen import c_array as _c_array
 from tinykit.errors import CodegenError, UnsupportedError
 from tinykit.graph import Graph, Op, Tensor, model_hash
+from tinykit.ops import SPECS, unsupported_reason
+from tinykit.plan import Buffer, MemoryPlan, plan_arena
 from tinykit.resources import templates_dir
-
-ALIGNMENT = 16
 _CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
           "float32": "float"}
 _TKTYPE = {"int8": "TK_INT8", "float32": "TK_FLOAT32", "int32": "TK_INT32", "int16": "TK_INT16",
@@ -46,28 +43,19 @@ class GeneratedModel:
     unsupported: tuple[str, ...] = field(default=())  # always empty on success
 
 
-def unsupported_ops(graph: Graph, rules: dict[str, OpRule] | None = None) -> list[str]:
-    """One line per op the AOT runtime cannot run, naming layer, op and version."""
-    rules = RULES if rules is None else rules
+def unsupported_ops(graph: Graph) -> list[str]:
+    """One line per op the AOT runtime cannot run, naming layer, op, version and why."""
     problems = []
     for op in graph.ops:
-        where = f"layer {op.index} {graph.layer_name(op)!r}: {op.kind} v{op.version}"
-        if op.kind not in AOT_OPS or op.kind not in rules:
-            problems.append(f"{where} is not supported by the AOT runtime")
-        elif op.version > AOT_OPS[op.kind]:
-            problems.append(f"{where} is newer than supported (v{AOT_OPS[op.kind]})")
-        else:
-            try:
-                reason = rules[op.kind].check(graph, op)
-            except (ValueError, KeyError, IndexError, AssertionError) as exc:
-                reason = f"cannot be read ({type(exc).__name__}: {exc})"
-            if reason:
-                problems.append(f"{where} {reason}")
+        reason = unsupported_reason("aot", op, graph)
+        if reason:
+            problems.append(f"layer {op.index} {graph.layer_name(op)!r}: {op.kind} v{op.version}: "
+                            f"{reason}")
     return problems
 
 
 class _Context:
-    """The concrete :class:`~tinykit.codegen.emit.EmitContext`."""
+    """The concrete :class:`~tinykit.ops.spec.EmitContext`."""
 
     def __init__(self, graph: Graph, plan: MemoryPlan, prefix: str) -> None:
         self.graph = graph
@@ -128,22 +116,6 @@ def _const_bytes(decls: list[str]) -> int:
     return total
 
 
-def plan_arena(graph: Graph) -> tuple[list[Buffer], MemoryPlan]:
-    """The arena as the op rules lay it out: their in-place choices (a growing conv runs
-    in place only where that shrinks the arena, see :mod:`tinykit.codegen.growth`) and
-    their scratch, placed by the greedy planner. ``tinykit analyze`` reports this plan, also
-    for a model with unsupported ops (their outputs are planned as plain buffers)."""
-
-    def inplace(g: Graph, op: Op) -> bool:  # an op without a rule (unsupported) never runs in place
-        return op.kind in RULES and RULES[op.kind].inplace(g, op)
-
-    def scratch(g: Graph, op: Op) -> int:
-        return RULES[op.kind].scratch(g, op) if op.kind in RULES else 0
-
-    buffers = lifetimes(graph, inplace=inplace, scratch=scratch)
-    return buffers, GreedyPlanner().plan(buffers, ALIGNMENT)
-
-
 def generate(graph: Graph, model_bytes: bytes, *, prefix: str = "tk",
              model_file: str | None = None) -> GeneratedModel:
     """Generate model.c/model.h for an int8 graph (see module doc)."""
@@ -168,7 +140,7 @@ def generate(graph: Graph, model_bytes: bytes, *, prefix: str = "tk",
     for op in graph.ops:
         ctx.op = op
         try:
-            emitted = RULES[op.kind].emit(ctx, op)
+            emitted = SPECS[op.kind].emit(ctx, op)
         except (ValueError, AssertionError) as exc:
             raise CodegenError(f"layer {op.index} {graph.layer_name(op)!r} ({op.kind}): "
                                f"{exc}") from None
@@ -200,7 +172,7 @@ def generate(graph: Graph, model_bytes: bytes, *, prefix: str = "tk",
         "hash": c_string(hash_),
     }
     files = {name: env.get_template(f"{name}.j2").render(values) for name in ("model.c", "model.h")}
-    aliased = tuple(op.index for op in graph.ops if op.kind not in ("RESHAPE", "SQUEEZE")
+    aliased = tuple(op.index for op in graph.ops if not SPECS[op.kind].alias
                     and any(b.id == op.outputs[0] and b.alias_of is not None for b in buffers))
     return GeneratedModel(files, plan.arena_bytes, max(scratch_sizes, default=0),
                           plan.arena_bytes, plan, _const_bytes(decls), aliased)
@@ -220,5 +192,4 @@ def write_files(generated: GeneratedModel, out_dir: str | Path) -> list[Path]:
     return paths
 
 
-__all__ = ["Buffer", "GeneratedModel", "generate", "plan_arena", "unsupported_ops",
-           "write_files"]
+__all__ = ["Buffer", "GeneratedModel", "generate", "unsupported_ops", "write_files"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinykit.errors import ProjectError
+from tinykit.ops import tflm_resolver
 
 
 @dataclass(frozen=True)
@@ -34,19 +35,6 @@ LAYOUTS: dict[str, Layout] = {
     ),
 }
 
-# TFLM op resolver: op kind -> MicroMutableOpResolver method.
-TFLM_RESOLVER: dict[str, str] = {
-    "ADD": "AddAdd", "AVERAGE_POOL_2D": "AddAveragePool2D", "CONCATENATION": "AddConcatenation",
-    "CONV_2D": "AddConv2D", "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D",
-    "DEQUANTIZE": "AddDequantize", "FULLY_CONNECTED": "AddFullyConnected",
-    "HARD_SWISH": "AddHardSwish", "LEAKY_RELU": "AddLeakyRelu", "LOGISTIC": "AddLogistic",
-    "MAX_POOL_2D": "AddMaxPool2D", "MEAN": "AddMean", "MUL": "AddMul", "PAD": "AddPad",
-    "PADV2": "AddPadV2", "QUANTIZE": "AddQuantize", "RELU": "AddRelu", "RELU6": "AddRelu6",
-    "RESHAPE": "AddReshape", "SOFTMAX": "AddSoftmax", "SQUEEZE": "AddSqueeze", "TANH": "AddTanh",
-    "SUB": "AddSub", "STRIDED_SLICE": "AddStridedSlice", "TRANSPOSE": "AddTranspose",
-    "MAXIMUM": "AddMaximum", "MINIMUM": "AddMinimum", "SHAPE": "AddShape", "PACK": "AddPack",
-}
-
 # Extra room on top of the measured TFLM arena (alignment differences between
 # the host build that measured it and the target's TFLM version).
 TFLM_ARENA_MARGIN_PCT = 10
@@ -61,7 +49,8 @@ def layout_for(platform: str) -> Layout:
 
 
 def resolver_calls(op_kinds: list[str]) -> list[str]:
-    missing = sorted({k for k in op_kinds if k not in TFLM_RESOLVER})
+    """The MicroMutableOpResolver calls that register exactly these op kinds."""
+    missing = sorted({k for k in op_kinds if tflm_resolver(k) is None})
     if missing:
         raise ProjectError(f"no TFLM op resolver entry for {', '.join(missing)}")
-    return sorted({TFLM_RESOLVER[k] for k in op_kinds})
+    return sorted({str(tflm_resolver(k)) for k in op_kinds})

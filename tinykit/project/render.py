@@ -11,7 +11,7 @@ import numpy as np
 
 from tinykit import __version__
 from tinykit.boards import Board
-from tinykit.codegen.c import banner, c_array, c_literal, c_string
+from tinykit.cgen import banner, c_array, c_literal, c_string
 from tinykit.errors import ProjectError
 from tinykit.graph import Graph, Tensor, model_hash
 from tinykit.project.layout import TFLM_ARENA_MARGIN_PCT, layout_for, resolver_calls

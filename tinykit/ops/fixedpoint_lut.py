@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tinykit.codegen.quant import (
+from tinykit.tensors import round_half_away
+
+from tinykit.ops.quant import (
     _wrap32,
     multiply_by_quantized_multiplier,
     rounding_divide_by_pot,
@@ -165,16 +167,10 @@ def input_params_q4(scale: float) -> tuple[int, int, int]:
 
     real = float(scale) * float(1 << (31 - 4))
     q, shift = math.frexp(real)
-    multiplier = _round_half_away(q * (1 << 31))
+    multiplier = round_half_away(q * (1 << 31))
     max_rescaled = 1.0 * ((1 << 4) - 1) * (1 << (31 - 4)) / (1 << shift) if shift >= 0 else \
         1.0 * ((1 << 4) - 1) * (1 << (31 - 4)) * (1 << -shift)
     return multiplier, shift, int(math.floor(max_rescaled))
-
-
-def _round_half_away(x: float) -> int:
-    import math
-
-    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
 
 
 def _lut(fn: object) -> list[int]:

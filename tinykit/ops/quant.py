@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from tinykit.tensors import round_half_away
+
 
 def quantize_multiplier(real: float) -> tuple[int, int]:
     """A real multiplier as (Q31 significand, power-of-two shift), as TFLite's
@@ -23,7 +25,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if real == 0.0:
         return 0, 0
     fraction, shift = math.frexp(real)  # real = fraction * 2^shift, fraction in [0.5, 1)
-    q = _round_half_away(fraction * (1 << 31))
+    q = round_half_away(fraction * (1 << 31))
     if q == (1 << 31):
         q //= 2
         shift += 1
@@ -32,11 +34,6 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if shift > 30:  # TFLite saturates very large multipliers
         return (1 << 31) - 1, 30
     return int(q), shift
-
-
-def _round_half_away(x: float) -> int:
-    """std::round: halves away from zero (Python's round() is banker's)."""
-    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
 
 
 def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
@@ -74,3 +71,53 @@ def rounding_divide_by_pot(x: int, exponent: int) -> int:
     remainder = x & mask
     threshold = (mask >> 1) + (1 if x < 0 else 0)
     return (x >> exponent) + (1 if remainder > threshold else 0)
+
+
+# --- what TFLite's Prepare computes from scales and shapes ----------------------
+
+INT8_MIN, INT8_MAX = -128, 127
+
+
+def activation_range(activation: str, scale: float, zero_point: int) -> tuple[int, int]:
+    """Clamp range of a fused activation in the int8 domain, as TFLite's
+    CalculateActivationRangeQuantized (float32 division, round half away).
+
+    >>> activation_range("RELU6", 0.1, -10)
+    (-10, 50)
+    >>> activation_range("NONE", 0.1, 0)
+    (-128, 127)
+    """
+    import numpy as np
+
+    s = np.float32(scale)
+
+    def q(f: float) -> int:
+        return int(zero_point) + round_half_away(float(np.float32(f) / s))
+
+    if activation == "RELU":
+        return max(INT8_MIN, q(0.0)), INT8_MAX
+    if activation == "RELU6":
+        return max(INT8_MIN, q(0.0)), min(INT8_MAX, q(6.0))
+    if activation == "RELU_N1_TO_1":
+        return max(INT8_MIN, q(-1.0)), min(INT8_MAX, q(1.0))
+    return INT8_MIN, INT8_MAX
+
+
+def out_size(padding: str, size: int, k: int, stride: int, dilation: int = 1) -> int:
+    """TFLite ComputeOutSize.
+
+    >>> out_size("SAME", 49, 10, 2), out_size("VALID", 10, 3, 1, 2)
+    (25, 6)
+    """
+    eff = (k - 1) * dilation + 1
+    return (size + stride - 1) // stride if padding == "SAME" else (size + stride - eff) // stride
+
+
+def pad_before(stride: int, dilation: int, size: int, k: int, out: int) -> int:
+    """TFLite ComputePaddingWithOffset: the leading (top or left) padding.
+
+    >>> pad_before(2, 1, 49, 10, 25), pad_before(1, 1, 5, 3, 5), pad_before(1, 1, 5, 3, 3)
+    (4, 1, 0)
+    """
+    eff = (k - 1) * dilation + 1
+    return max(0, (out - 1) * stride + eff - size) // 2

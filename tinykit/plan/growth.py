@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from tinykit.analyze.planner import GreedyPlanner, lifetimes
+from tinykit.plan.planner import GreedyPlanner, lifetimes
 from tinykit.graph import Graph, Op
 
 # inplace(graph, op, allowed) / scratch(graph, op, allowed): the rules when exactly the

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tinykit.graph import Graph, Op, Tensor
+from tinykit.ops import ALIAS_KINDS
 
 # Ops whose output is the input's bytes with another shape: never copied.
-NO_COPY_OPS = frozenset({"RESHAPE", "SQUEEZE"})
+NO_COPY_OPS = ALIAS_KINDS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,117 @@
+"""The ops tinykit knows: one module per op family, each exporting ``SPECS``
+(see :class:`~tinykit.ops.spec.OpSpec`), and :mod:`tinykit.ops.tflm` for the ops
+only TFLM runs. Everything else is derived here: the AOT support table, the
+support check with its one message, MACs and params, TFLM resolver methods and
+code-size estimates. Adding an op is one module here, one C file under
+``firmware/src/kernels/``, and their tests.
+"""
+
+from __future__ import annotations
+
+from tinykit.graph import Graph, Op
+from tinykit.ops import (
+    add,
+    concat,
+    conv,
+    fully_connected,
+    lut,
+    mean,
+    mul,
+    pad,
+    pool,
+    quantize,
+    reshape,
+    softmax,
+)
+from tinykit.ops._common import data_movement
+from tinykit.ops.spec import Emitted, EmitContext, OpCost, OpSpec
+from tinykit.ops.tflm import TFLM_ONLY
+
+_FAMILIES = (conv, fully_connected, pool, mean, add, mul, softmax, lut, concat, pad, quantize,
+             reshape)
+
+SPECS: dict[str, OpSpec] = {spec.kind: spec for family in _FAMILIES for spec in family.SPECS}
+
+# AOT: op -> highest op version supported.
+AOT_OPS: dict[str, int] = {kind: spec.version for kind, spec in SPECS.items()}
+# TFLM: op -> highest op version TFLM handles.
+TFLM_OPS: dict[str, int] = {**{k: s.tflm_version for k, s in SPECS.items()},
+                            **{k: t.version for k, t in TFLM_ONLY.items()}}
+RUNTIME_OPS: dict[str, dict[str, int]] = {"aot": AOT_OPS, "tflm": TFLM_OPS}
+RUNTIMES = tuple(RUNTIME_OPS)
+ALIAS_KINDS = frozenset(kind for kind, spec in SPECS.items() if spec.alias)
+
+
+def unsupported_reason(runtime: str, op: Op, graph: Graph | None = None) -> str | None:
+    """Why ``runtime`` cannot run ``op``, or None when it can. With ``graph``, the
+    AOT runtime's own check (shapes, quantization, fused activations) runs too.
+
+    >>> unsupported_reason("aot", Op(0, "SUB", 2, (), ()))
+    'the aot runtime has no SUB kernel'
+    >>> unsupported_reason("aot", Op(0, "CONV_2D", 9, (), ()))
+    'the aot runtime supports CONV_2D up to version 6, the model has version 9'
+    >>> unsupported_reason("tflm", Op(0, "SUB", 2, (), ())) is None
+    True
+    """
+    table = RUNTIME_OPS[runtime]
+    if op.kind not in table:
+        return f"the {runtime} runtime has no {op.kind} kernel"
+    if op.version > table[op.kind]:
+        return (f"the {runtime} runtime supports {op.kind} up to version {table[op.kind]}, "
+                f"the model has version {op.version}")
+    if runtime == "aot" and graph is not None:
+        try:
+            return SPECS[op.kind].check(graph, op)
+        except (ValueError, KeyError, IndexError, AssertionError) as exc:
+            return f"cannot be read ({type(exc).__name__}: {exc})"
+    return None
+
+
+def cost(graph: Graph, op: Op) -> OpCost:
+    """MACs and params of one op (see each op's ``cost``)."""
+    if op.kind in SPECS:
+        return SPECS[op.kind].cost(graph, op)
+    if op.kind in TFLM_ONLY:
+        return TFLM_ONLY[op.kind].cost(graph, op)
+    return data_movement(graph, op)
+
+
+def tflm_resolver(kind: str) -> str | None:
+    """The TFLM MicroMutableOpResolver method that registers ``kind``."""
+    if kind in SPECS:
+        return SPECS[kind].tflm
+    return TFLM_ONLY[kind].resolver if kind in TFLM_ONLY else None
+
+
+# --- flash estimates (approximate, Cortex-M, -Os; NOT measured) -------------------
+
+# TFLM: interpreter, allocator, flatbuffer reader, op resolver and error reporting.
+TFLM_CORE_CODE_BYTES = 40 * 1024
+# AOT: tinykit's generated invoke function and fixed-point helpers (+ one kernel per op kind).
+AOT_CORE_CODE_BYTES = 1536
+DEFAULT_CODE_BYTES = {"aot": 2048, "tflm": 4096}
+
+
+def code_bytes_estimate(runtime: str, kinds: set[str]) -> int:
+    """Estimated runtime code (flash) for a runtime running these op kinds.
+
+    >>> code_bytes_estimate("aot", {"CONV_2D", "RESHAPE"})
+    5632
+    >>> code_bytes_estimate("tflm", {"CONV_2D"}) == 50 * 1024
+    True
+    """
+    total = AOT_CORE_CODE_BYTES if runtime == "aot" else TFLM_CORE_CODE_BYTES
+    for kind in kinds:
+        spec = SPECS.get(kind)
+        if spec is not None:
+            total += spec.code_bytes if runtime == "aot" else spec.tflm_code_bytes
+        elif runtime == "tflm" and kind in TFLM_ONLY:
+            total += TFLM_ONLY[kind].code_bytes
+        else:
+            total += DEFAULT_CODE_BYTES[runtime]
+    return total
+
+
+__all__ = ["ALIAS_KINDS", "AOT_OPS", "RUNTIMES", "RUNTIME_OPS", "SPECS", "TFLM_OPS", "EmitContext",
+           "Emitted", "OpCost", "OpSpec", "code_bytes_estimate", "cost", "tflm_resolver",
+           "unsupported_reason"]

@@ -1,0 +1,68 @@
+"""ADD with broadcasting (C: kernels/tk_add.c, over the one broadcast helper in
+kernels/tk_broadcast.c), TFLM's int8 arithmetic: both inputs rescaled to twice
+the larger input scale with a left shift of 20."""
+
+from __future__ import annotations
+
+from tinykit.cgen import c_struct_init
+from tinykit.graph import Graph, Op
+from tinykit.ops._common import (
+    binary_cost,
+    broadcast_fields,
+    check_broadcast,
+    dies_here,
+    first,
+    first_input_is_output_shape,
+    fused,
+    int8_io,
+    qparams,
+    with_fused,
+)
+from tinykit.ops.quant import activation_range, quantize_multiplier
+from tinykit.ops.spec import EmitContext, Emitted, OpSpec
+
+LEFT_SHIFT = 20
+
+
+def _int8_pair(graph: Graph, op: Op) -> str | None:
+    return int8_io(graph, op, 2)
+
+
+check = with_fused(first(_int8_pair, check_broadcast))
+
+
+def inplace(graph: Graph, op: Op) -> bool:
+    return check(graph, op) is None and dies_here(graph, op) and first_input_is_output_shape(graph, op)
+
+
+def emit(ctx: EmitContext, op: Op) -> Emitted:
+    graph = ctx.graph
+    a, b = graph.op_inputs(op)[:2]
+    out = graph.op_outputs(op)[0]
+    assert a is not None and b is not None
+    s1, z1 = qparams(a)
+    s2, z2 = qparams(b)
+    s_out, z_out = qparams(out)
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = quantize_multiplier(s1 / twice_max)
+    m2, sh2 = quantize_multiplier(s2 / twice_max)
+    mo, sho = quantize_multiplier(twice_max / ((1 << LEFT_SHIFT) * s_out))
+    lo, hi = activation_range(fused(op), s_out, z_out)
+    name = ctx.sym(op, "params")
+    fields = broadcast_fields(graph, op)
+    fields.update({
+        "input1_offset": -z1, "input2_offset": -z2, "left_shift": LEFT_SHIFT,
+        "input1_mult": m1, "input1_shift": sh1, "input2_mult": m2, "input2_shift": sh2,
+        "output_mult": mo, "output_shift": sho, "output_offset": z_out,
+        "act_min": lo, "act_max": hi,
+    })
+    decl = c_struct_init(name, "TkAddParams", fields, f"{op.kind} {graph.layer_name(op)}")
+    call = (f"TK_TRY(tk_add_s8(&{name}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
+            f"{ctx.ptr(op.outputs[0])}));")
+    return Emitted(call, (decl,))
+
+
+SPECS = (
+    OpSpec("ADD", 5, emit, ("tk_add_s8",), binary_cost, tflm="AddAdd", tflm_version=5,
+           check=check, inplace=inplace, tflm_code_bytes=5 * 1024),
+)

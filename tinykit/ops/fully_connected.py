@@ -1,0 +1,75 @@
+"""FULLY_CONNECTED (C: kernels/tk_fully_connected.c): int8 weights
+``[out_depth][in_depth]``, the input zero point folded into the bias."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinykit.cgen import c_array, c_struct_init
+from tinykit.graph import Graph, Op
+from tinykit.ops._common import const_params, fused, int8_io, out_elements, qparams, with_fused
+from tinykit.ops.conv import channel_multipliers
+from tinykit.ops.quant import activation_range
+from tinykit.ops.spec import EmitContext, Emitted, OpCost, OpSpec
+
+
+def check(graph: Graph, op: Op) -> str | None:
+    reason = int8_io(graph, op)
+    if reason:
+        return reason
+    ins = graph.op_inputs(op)
+    filt = ins[1]
+    if filt is None or filt.dtype != "int8" or not filt.is_const or filt.quant is None:
+        return "needs constant int8 weights"
+    if any(z != 0 for z in filt.quant.zero_point):
+        return "needs symmetric weights (zero point 0)"
+    if op.options.get("weights_format", 0) not in (0, "DEFAULT"):
+        return "needs the default weights format"
+    if len(ins) > 2 and ins[2] is not None and (ins[2].dtype != "int32" or not ins[2].is_const):
+        return "needs a constant int32 bias"
+    return None
+
+
+def emit(ctx: EmitContext, op: Op) -> Emitted:
+    graph = ctx.graph
+    ins = graph.op_inputs(op)
+    inp, filt = ins[0], ins[1]
+    bias_t = ins[2] if len(ins) > 2 else None
+    out = graph.op_outputs(op)[0]
+    assert inp is not None and filt is not None
+    out_depth, in_depth = filt.shape
+    w = filt.array().astype(np.int64)
+    bias = (bias_t.array().astype(np.int64) if bias_t is not None
+            else np.zeros(out_depth, dtype=np.int64))
+    _, in_zp = qparams(inp)
+    _, out_zp = qparams(out)
+    mults, shifts = channel_multipliers(inp, filt, out, out_depth)
+    lo, hi = activation_range(fused(op), *qparams(out))
+    names = {f: ctx.sym(op, f) for f in ("filter", "bias_folded", "mult", "shift", "params")}
+    decls = [
+        c_array(names["filter"], filt.array(), "int8_t", align=4),
+        c_array(names["bias_folded"], bias - in_zp * w.sum(axis=1), "int32_t"),
+        c_array(names["mult"], mults, "int32_t"),
+        c_array(names["shift"], shifts, "int32_t"),
+        c_struct_init(names["params"], "TkFullyConnectedParams", {
+            "batches": inp.size // in_depth, "in_depth": in_depth, "out_depth": out_depth,
+            "output_offset": out_zp, "act_min": lo, "act_max": hi, "filter": names["filter"],
+            "bias_folded": names["bias_folded"], "mult": names["mult"], "shift": names["shift"],
+        }, f"{op.kind} {graph.layer_name(op)}"),
+    ]
+    call = (f"TK_TRY(tk_fully_connected_s8(&{names['params']}, {ctx.ptr(op.inputs[0])}, "
+            f"{ctx.ptr(op.outputs[0])}));")
+    return Emitted(call, tuple(decls))
+
+
+def cost(graph: Graph, op: Op) -> OpCost:
+    # weights [units, in]: every output element is a dot product of length `in`
+    depth = graph.tensor(op.inputs[1]).shape[-1]
+    return OpCost(out_elements(graph, op) * depth, const_params(graph, op, (1, 2)))
+
+
+SPECS = (
+    OpSpec("FULLY_CONNECTED", 12, emit, ("tk_fully_connected_s8",), cost,
+           tflm="AddFullyConnected", tflm_version=12, check=with_fused(check),
+           code_bytes=2048, tflm_code_bytes=6 * 1024),
+)
