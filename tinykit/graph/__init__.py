@@ -256,7 +256,7 @@ def _parse(data: bytes, name: str, tfl: Any) -> Graph:
         ins = tuple(int(x) for x in o.InputsAsNumpy()) if o.InputsLength() else ()
         outs = tuple(int(x) for x in o.OutputsAsNumpy()) if o.OutputsLength() else ()
         for idx in (*ins, *outs):
-            if idx >= len(tensors):
+            if idx >= len(tensors) or idx < -1:
                 raise ModelError(f"{name}: op {i} ({kind}) refers to tensor {idx}, "
                                  f"but there are {len(tensors)}")
         ops.append(Op(i, kind, int(code.Version()), ins, outs, _read_options(o, tfl), custom))
@@ -264,7 +264,62 @@ def _parse(data: bytes, name: str, tfl: Any) -> Graph:
     inputs = tuple(int(x) for x in sg.InputsAsNumpy()) if sg.InputsLength() else ()
     outputs = tuple(int(x) for x in sg.OutputsAsNumpy()) if sg.OutputsLength() else ()
     desc = model.Description().decode("utf-8", "replace") if model.Description() else ""
-    return Graph(name, tuple(tensors), tuple(ops), inputs, outputs, len(data), desc)
+    graph = Graph(name, tuple(tensors), tuple(ops), inputs, outputs, len(data), desc)
+    validate(graph)
+    return graph
+
+
+# Fewest inputs an op reads (absent optional inputs are -1 and still counted).
+_MIN_INPUTS = {
+    "CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2, "TRANSPOSE_CONV": 3,
+    "ADD": 2, "SUB": 2, "MUL": 2, "DIV": 2, "MAXIMUM": 2, "MINIMUM": 2, "SQUARED_DIFFERENCE": 2,
+    "MEAN": 2, "SUM": 2, "REDUCE_MAX": 2, "REDUCE_MIN": 2, "PAD": 2, "PADV2": 2, "PRELU": 2,
+    "BATCH_MATMUL": 2, "GATHER": 2, "STRIDED_SLICE": 4, "SLICE": 3, "TILE": 2, "TRANSPOSE": 2,
+    "SPLIT": 2, "SPLIT_V": 3, "RESIZE_BILINEAR": 2, "RESIZE_NEAREST_NEIGHBOR": 2,
+}
+# Inputs that must be present (not -1) for every op that has them.
+_REQUIRED_INPUTS = {"CONV_2D": 2, "DEPTHWISE_CONV_2D": 2, "FULLY_CONNECTED": 2}
+
+
+def validate(graph: Graph) -> None:
+    """Structural checks of a parsed graph, so that a damaged file gets a one-line
+    :class:`ModelError` here instead of an exception deep inside a later stage: op arity,
+    tensor indices, shapes, quantization parameters, subgraph inputs and outputs."""
+    name, n = graph.name, len(graph.tensors)
+
+    def bad(msg: str) -> ModelError:
+        return ModelError(f"{name}: {msg} (the .tflite file is damaged or not a supported model)")
+
+    for t in graph.tensors:
+        if any(d < 0 for d in t.shape):
+            raise bad(f"tensor {t.name!r} has a negative dimension in shape {list(t.shape)}")
+        q = t.quant
+        if q is None:
+            continue
+        if len(q.zero_point) != len(q.scale):
+            raise bad(f"tensor {t.name!r} has {len(q.scale)} scales but {len(q.zero_point)} zero points")
+        if not all(np.isfinite(s) and s > 0 for s in q.scale):
+            raise bad(f"tensor {t.name!r} has a quantization scale that is not a positive number")
+        if q.per_channel and (not 0 <= q.axis < len(t.shape) or t.shape[q.axis] != len(q.scale)):
+            raise bad(f"tensor {t.name!r} has {len(q.scale)} per-channel scales on axis {q.axis} "
+                      f"of shape {list(t.shape)}")
+    for io, indices in (("input", graph.inputs), ("output", graph.outputs)):
+        if not indices:
+            raise bad(f"the model has no {io}s")
+        for i in indices:
+            if not 0 <= i < n:
+                raise bad(f"model {io} refers to tensor {i}, but there are {n}")
+    for op in graph.ops:
+        where = f"op {op.index} ({op.kind})"
+        if not op.outputs or any(i < 0 for i in op.outputs):
+            raise bad(f"{where} has no output tensor")
+        if len(op.inputs) < _MIN_INPUTS.get(op.kind, 1 if op.kind != "CUSTOM" else 0):
+            raise bad(f"{where} has {len(op.inputs)} inputs, expected at least "
+                      f"{_MIN_INPUTS.get(op.kind, 1)}")
+        if op.inputs and op.kind != "CUSTOM" and op.inputs[0] < 0:
+            raise bad(f"{where} has no first input")
+        if any(i < 0 for i in op.inputs[: _REQUIRED_INPUTS.get(op.kind, 0)]):
+            raise bad(f"{where} is missing a required input")
 
 
 def load_tflite(path: str | Path) -> Graph:

@@ -34,6 +34,12 @@ def check(graph: Graph, op: Op) -> str | None:
         return "needs a constant int32 bias"
     if len(graph.op_inputs(op)[0].shape) != 4:  # type: ignore[union-attr]
         return "needs a 4-D NHWC input"
+    if len(filt.shape) != 4 or len(graph.op_outputs(op)[0].shape) != 4:
+        return "needs a 4-D filter and a 4-D NHWC output"
+    try:
+        geometry(graph, op)
+    except ValueError as exc:
+        return str(exc)
     return None
 
 
@@ -49,6 +55,8 @@ def geometry(graph: Graph, op: Op) -> dict[str, int]:
     sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
     dh, dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
     padding = o.get("padding", "VALID")
+    if min(sh, sw, dh, dw, kh, kw) < 1:
+        raise ValueError("needs strides, dilations and kernel sizes of at least 1")
     if (out_size(padding, ih, kh, sh, dh), out_size(padding, iw, kw, sw, dw)) != (oh, ow):
         raise ValueError("output shape does not match the padding")
     return {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tinykit.cgen import c_struct_init
 from tinykit.graph import Graph, Op
 from tinykit.ops._common import fused, int8_io, nhwc, out_elements, qparams, with_fused
-from tinykit.ops.quant import activation_range, pad_before
+from tinykit.ops.quant import activation_range, out_size, pad_before
 from tinykit.ops.spec import EmitContext, Emitted, OpCost, OpSpec
 
 
@@ -20,6 +20,15 @@ def check(graph: Graph, op: Op) -> str | None:
         return "needs a 4-D NHWC input"
     if qparams(inp) != qparams(out):
         return "needs the same input and output quantization"
+    o = op.options
+    kh, kw = int(o.get("filter_height", 0)), int(o.get("filter_width", 0))
+    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+    if min(kh, kw, sh, sw) < 1:
+        return "needs filter sizes and strides of at least 1"
+    padding = o.get("padding", "VALID")
+    if len(out.shape) != 4 or (out_size(padding, inp.shape[1], kh, sh),
+                               out_size(padding, inp.shape[2], kw, sw)) != out.shape[1:3]:
+        return "output shape does not match the padding"
     return None
 
 

@@ -6,7 +6,7 @@ exactly the plan the code generator emits, also for a model with unsupported ops
 from __future__ import annotations
 
 from tinykit.graph import Graph, Op
-from tinykit.ops import SPECS
+from tinykit.ops import SPECS, unsupported_reason
 from tinykit.plan.growth import choose_growth
 from tinykit.plan.planner import Buffer, GreedyPlanner, MemoryPlan, lifetimes
 
@@ -20,9 +20,10 @@ def _grows(graph: Graph, op: Op) -> bool:
 
 
 def _kernel_inplace(graph: Graph, op: Op) -> bool:
-    """The kernel can write its output over its input (no policy applied)."""
+    """The kernel can write its output over its input (no policy applied). An op the
+    AOT runtime cannot run (no spec, or its check fails) never runs in place."""
     spec = SPECS.get(op.kind)
-    return spec is not None and spec.inplace(graph, op)
+    return spec is not None and unsupported_reason("aot", op, graph) is None and spec.inplace(graph, op)
 
 
 def _inplace_if(graph: Graph, op: Op, allowed: frozenset[int]) -> bool:
