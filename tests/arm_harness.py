@@ -2,7 +2,8 @@
 kernel tests and the per-layer benchmark script).
 
 :func:`build_elf` links the generated ``model.c`` + the C runtime + the QEMU
-startup/HAL from ``firmware/`` with a caller-supplied ``main.c`` for
+startup/HAL from ``firmware/`` (or, without a model, a main that calls the kernels
+itself + the kernels + the HAL) with a caller-supplied ``main.c`` for
 ``-mcpu=cortex-m4`` (mps2-an386) or ``cortex-m7`` (mps2-an500) with
 arm-none-eabi-gcc; :func:`run_qemu` runs the ELF with the UART on stdio and
 returns what it printed. The main ends with :data:`SEMIHOST_EXIT_C`'s
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tinykit.resources import firmware_dir
-from tinykit.verify.build import runtime_sources
+from tinykit.verify.build import kernel_sources, runtime_include_dirs, runtime_sources
 
 # cpu -> (QEMU machine, FPU)
 CORES = {"cortex-m4": ("mps2-an386", "fpv4-sp-d16"), "cortex-m7": ("mps2-an500", "fpv5-d16")}
@@ -55,29 +56,42 @@ static inline void tk_semihost_exit(void) {
 """
 
 
-def build_elf(gen_dir: Path, work: Path, main_c: str, *, cpu: str = "cortex-m4",
-              opt: str = "-Os", extra_sources: Sequence[Path] = ()) -> Path:
-    """Compile gen_dir/model.c + runtime + QEMU HAL + main_c into work/<cpu>.elf
-    (``-Wall -Wextra -Werror``); returns the ELF path."""
+def build_elf(gen_dir: Path | None, work: Path, main_c: str, *, cpu: str = "cortex-m4",
+              opt: str = "-Os", extra_sources: Sequence[Path] = (),
+              defines: Sequence[str] = (), name: str = "") -> Path:
+    """Compile gen_dir/model.c + runtime (or, gen_dir None, the kernels only) + QEMU
+    HAL + main_c into work/<cpu><name>.elf (``-Wall -Wextra -Werror``, each of
+    ``defines`` as ``-D``, e.g. ``TK_NO_DSP``); returns the ELF path."""
     if cpu not in CORES:
         raise ValueError(f"cpu must be one of {sorted(CORES)}, got {cpu!r}")
     fw = firmware_dir()
     work.mkdir(parents=True, exist_ok=True)
-    main = work / f"main_{cpu}.c"
+    main = work / f"main_{cpu}{name}.c"
     main.write_text(main_c)
-    elf = work / f"{cpu}.elf"
-    srcs = [main, gen_dir / "model.c", *extra_sources, *runtime_sources(),
+    elf = work / f"{cpu}{name}.elf"
+    # without a model, no protocol code either (it calls the model API)
+    model, runtime = ([], kernel_sources()) if gen_dir is None else ([gen_dir / "model.c"],
+                                                                      runtime_sources())
+    srcs = [main, *model, *extra_sources, *runtime,
             fw / "hal" / "qemu" / "tk_hal_qemu.c", fw / "hal" / "qemu" / "tk_startup_qemu.c"]
+    includes = [] if gen_dir is None else [f"-I{gen_dir}"]
+    includes += [f"-I{work}", *(f"-I{d}" for d in runtime_include_dirs())]
     cmd = ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-mfloat-abi=hard",
            f"-mfpu={CORES[cpu][1]}", "-std=c99", opt, "-Wall", "-Wextra", "-Werror",
-           "-ffunction-sections", "-fdata-sections", f"-I{gen_dir}", f"-I{work}",
-           f"-I{fw / 'include'}", f"-I{fw / 'src'}", *map(str, srcs),
+           "-ffunction-sections", "-fdata-sections", *(f"-D{d}" for d in defines),
+           *includes, *map(str, srcs),
            "-T", str(fw / "platform" / "ldscripts" / "mps2.ld"), "-nostartfiles",
            "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-o", str(elf)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"arm-none-eabi-gcc failed:\n{done.stderr}")
     return elf
+
+
+def disassembly(elf: Path) -> str:
+    """``arm-none-eabi-objdump -d`` of the ELF."""
+    return subprocess.run(["arm-none-eabi-objdump", "-d", str(elf)], capture_output=True,
+                          text=True, check=True).stdout
 
 
 def elf_size(elf: Path) -> tuple[int, int, int]:

@@ -8,6 +8,7 @@ with ``-icount shift=0`` (1 instruction = 1 ns), so microseconds x 1000 are
 instructions.
 
 usage: python tests/perf_arm_layers.py MODEL.tflite [--opt -Os|-O2] [--cpu cortex-m4|cortex-m7]
+           [--no-dsp]    (--no-dsp: -DTK_NO_DSP, the portable kernel paths)
 """
 
 from __future__ import annotations
@@ -53,16 +54,18 @@ int main(void) {
 """
 
 
-def profile(model: Path, opt: str, cpu: str) -> str:
+def profile(model: Path, opt: str, cpu: str, no_dsp: bool = False) -> str:
     graph = load_tflite(model)
     gen = generate(graph, model.read_bytes(), model_file=model.name)
     with tempfile.TemporaryDirectory(prefix="tinykit-armprof-") as tmp:
         work = Path(tmp)
         write_files(gen, work / "gen")
-        elf = build_elf(work / "gen", work, MAIN_C, cpu=cpu, opt=opt)
+        elf = build_elf(work / "gen", work, MAIN_C, cpu=cpu, opt=opt,
+                        defines=["TK_NO_DSP"] if no_dsp else [])
         size = elf_size(elf)
         output = run_qemu(elf, cpu, icount=True, timeout=300)
-    lines = [f"{opt} {cpu}: text {size[0]} data {size[1]} bss {size[2]}"]
+    lines = [f"{opt} {cpu}{' TK_NO_DSP' if no_dsp else ''}: text {size[0]} data {size[1]} "
+             f"bss {size[2]}"]
     for ln in output.splitlines():
         parts = ln.split()
         if parts and parts[0] == "layer":
@@ -78,8 +81,9 @@ def main() -> int:
     ap.add_argument("model", type=Path)
     ap.add_argument("--opt", default="-Os")
     ap.add_argument("--cpu", default="cortex-m4")
+    ap.add_argument("--no-dsp", action="store_true", help="build with -DTK_NO_DSP")
     args = ap.parse_args()
-    print(profile(args.model, args.opt, args.cpu))
+    print(profile(args.model, args.opt, args.cpu, args.no_dsp))
     return 0
 
 

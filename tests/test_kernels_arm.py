@@ -9,9 +9,12 @@ im2col buffer, full-width kernels; depthwise with multiplier 1 in place (3x3,
 the 1024-byte row buffer; dense layers with odd and multiple-of-4 widths. Each
 model's generated C is linked bare-metal for cortex-m4 (mps2-an386) and
 cortex-m7 (mps2-an500), runs random int8 inputs baked into the image, prints
-every output byte over the UART and exits through semihosting. The same models
-go through ``tinykit verify`` on the host (int16 windows, row-ring in-place
-depthwise with odd channel counts and pad_h >= 2).
+every output byte over the UART and exits through semihosting. Two of them are
+also built with ``-DTK_NO_DSP`` for cortex-m4, so the portable paths run on the
+DSP core (the disassembly shows no SXTB16/SMLAD). The same models go through
+``tinykit verify`` on the host (int16 windows, row-ring in-place depthwise with
+odd channel counts and pad_h >= 2). tests/test_kernels_c.py calls the kernels
+directly, without the generator.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from typing import Any
 import numpy as np
 import pytest
 from aot_helpers import check, quantized
-from arm_harness import CORES, SEMIHOST_EXIT_C, build_elf, run_qemu
+from arm_harness import CORES, SEMIHOST_EXIT_C, build_elf, disassembly, run_qemu
 
 from tinykit import reference
 from tinykit.codegen.api import generate, write_files
 from tinykit.graph import parse_tflite
+
+pytestmark = pytest.mark.emu  # QEMU; the host verify of the same models: host
 
 SAMPLES = 6
 
@@ -178,9 +183,13 @@ def parse_outputs(text: str, n: int, nbytes: int) -> np.ndarray:
     return np.stack([np.frombuffer(bytes.fromhex(g[2]), dtype=np.int8) for g in got])
 
 
-@pytest.mark.parametrize("cpu", sorted(CORES))
-@pytest.mark.parametrize(("name", "seed"), CASES)
-def test_arm_bit_exact(name: str, seed: int, cpu: str, tmp_path: Path) -> None:
+# emitted only by the DSP paths' inline assembly (tk_dot.h, tk_depthwise.c)
+DSP_INSTRUCTIONS = ("sxtb16", "smlad")
+
+
+def run_bit_exact(name: str, seed: int, cpu: str, tmp_path: Path, defines: tuple[str, ...] = ()) -> str:
+    """Generate, link (with ``defines``) and run the model on QEMU; assert its outputs
+    equal TFLM's; returns the ELF's disassembly."""
     tflite = model(name, seed)
     graph = parse_tflite(tflite, name)
     assert {op.kind for op in graph.ops} == KINDS[name]
@@ -191,13 +200,32 @@ def test_arm_bit_exact(name: str, seed: int, cpu: str, tmp_path: Path) -> None:
     rng = np.random.default_rng(seed)
     x = rng.integers(-128, 128, (SAMPLES, *inp.shape[1:]), dtype=np.int8)
     want = reference.run(tflite, x).outputs.reshape(SAMPLES, -1)
-    elf = build_elf(tmp_path / "gen", tmp_path, main_c(x), cpu=cpu, opt="-O2")
+    elf = build_elf(tmp_path / "gen", tmp_path, main_c(x), cpu=cpu, opt="-O2", defines=defines)
     got = parse_outputs(run_qemu(elf, cpu, icount=False, timeout=120), SAMPLES, want.shape[1])
     bad = [i for i in range(SAMPLES) if not np.array_equal(got[i], want[i])]
     diff = int(np.abs(got.astype(np.int32) - want.astype(np.int32)).max())
-    assert not bad, f"{cpu}: samples {bad} differ from TFLM (max abs diff {diff})"
+    assert not bad, f"{cpu} {' '.join(defines)}: samples {bad} differ from TFLM (max abs diff {diff})"
+    return disassembly(elf)
 
 
+@pytest.mark.parametrize("cpu", sorted(CORES))
+@pytest.mark.parametrize(("name", "seed"), CASES)
+def test_arm_bit_exact(name: str, seed: int, cpu: str, tmp_path: Path) -> None:
+    code = run_bit_exact(name, seed, cpu, tmp_path)
+    assert all(f"\t{i}" in code for i in DSP_INSTRUCTIONS), f"{cpu}: the DSP paths were not compiled in"
+
+
+@pytest.mark.parametrize(("name", "seed"), [("conv_spatial", 0), ("depthwise", 1)])
+def test_arm_no_dsp_bit_exact(name: str, seed: int, tmp_path: Path) -> None:
+    """-DTK_NO_DSP on Cortex-M4 (a core with the DSP extension): the portable paths
+    (int16 windows, row-ring in-place depthwise) run there and stay bit-exact; no
+    SXTB16/SMLAD in the ELF proves the DSP paths were compiled out."""
+    code = run_bit_exact(name, seed, "cortex-m4", tmp_path, defines=("TK_NO_DSP",))
+    present = [i for i in DSP_INSTRUCTIONS if f"\t{i}" in code]
+    assert not present, f"TK_NO_DSP build still contains {present}"
+
+
+@pytest.mark.host
 @pytest.mark.parametrize(("name", "seed"), CASES)
 def test_host_bit_exact(name: str, seed: int, tmp_path: Path) -> None:
     check(model(name, seed), tmp_path, name, samples=10)

@@ -12,6 +12,8 @@ from aot_helpers import check, quantized
 
 from tinykit.graph import parse_tflite
 
+pytestmark = pytest.mark.host  # TF conversion + gcc
+
 ACTS = [None, "relu", "relu6"]
 
 

@@ -22,12 +22,17 @@ import pytest
 
 from tinykit import reference
 from tinykit.cgen import c_array, c_ident
+from tinykit.graph import Graph, Op, numpy_dtype, parse_tflite
 from tinykit.ops import SPECS as RULES
 from tinykit.ops import Emitted
-from tinykit.graph import Graph, Op, numpy_dtype, parse_tflite
+
+pytestmark = pytest.mark.host  # TF conversion + gcc
 
 REPO = Path(__file__).resolve().parent.parent
-SRC = REPO / "firmware" / "src"
+SRC = REPO / "firmware" / "src" / "kernels"
+# the kernel files these ops use (tk_add/tk_mul need the shared broadcast walk)
+EW_SOURCES = [SRC / f"{name}.c" for name in ("tk_lut", "tk_mul", "tk_broadcast", "tk_concat",
+                                               "tk_pad", "tk_quantize")]
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 _CTYPE = {"int8": "int8_t", "int32": "int32_t", "float32": "float"}
 
@@ -93,14 +98,15 @@ def render_model(graph: Graph, inplace: bool = False) -> str:
         assert rule.check(graph, op) is None, (op.kind, rule.check(graph, op))
         emitted.append(rule.emit(ctx, op))
     (inp,), (outp,) = graph.inputs, graph.outputs
-    lines = ["#include <stddef.h>", "#include <stdint.h>", '#include "tk_elementwise.h"', ""]
+    lines = ["#include <stddef.h>", "#include <stdint.h>", '#include "tk_kernels.h"', ""]
     lines += ctx.buffers() + ctx.const_decls() + [d for e in emitted for d in e.decls]
     lines += [
         f"void *tk_test_input(void) {{ return {ctx.buffer[inp]}; }}",
         f"const void *tk_test_output(void) {{ return {ctx.buffer[outp]}; }}",
-        "void tk_test_invoke(void);",
-        "void tk_test_invoke(void) {",
+        "TkStatus tk_test_invoke(void);",
+        "TkStatus tk_test_invoke(void) {",  # the calls are TK_TRY(...): return a kernel's error
         *("  " + ln for e in emitted for ln in e.call.splitlines()),
+        "  return TK_OK;",
         "}",
     ]
     return "\n".join(lines) + "\n"
@@ -108,12 +114,13 @@ def render_model(graph: Graph, inplace: bool = False) -> str:
 
 MAIN_C = """#include <stdio.h>
 #include <stdint.h>
+#include "tinykit.h"
 void *tk_test_input(void);
 const void *tk_test_output(void);
-void tk_test_invoke(void);
+TkStatus tk_test_invoke(void);
 int main(void) {
   while (fread(tk_test_input(), 1, IN_BYTES, stdin) == IN_BYTES) {
-    tk_test_invoke();
+    if (tk_test_invoke() != TK_OK) return 1;
     fwrite(tk_test_output(), 1, OUT_BYTES, stdout);
   }
   return 0;
@@ -128,7 +135,7 @@ def run_harness(graph: Graph, inputs: np.ndarray, tmp: Path, inplace: bool = Fal
     exe = tmp / "harness"
     subprocess.run(["gcc", *CFLAGS, f"-DIN_BYTES={x.nbytes}", f"-DOUT_BYTES={y.nbytes}",
                     f"-I{SRC}", f"-I{REPO / 'firmware' / 'include'}", str(model_c), str(main_c),
-                    str(SRC / "tk_elementwise.c"), "-o", str(exe)],
+                    *map(str, EW_SOURCES), "-o", str(exe)],
                    check=True, capture_output=True, text=True)
     data = np.ascontiguousarray(inputs.astype(numpy_dtype(x.dtype))).tobytes()
     out = subprocess.run([str(exe)], input=data, capture_output=True, check=True).stdout
@@ -321,15 +328,18 @@ def test_checks_reject_unsupported_variants() -> None:
 
 def test_kernels_compile_for_cortex_m() -> None:
     for cpu in ("cortex-m4", "cortex-m7"):
-        subprocess.run(["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", *CFLAGS, f"-I{SRC}",
-                        "-c", str(SRC / "tk_elementwise.c"), "-o", "/dev/null"], check=True)
+        for src in EW_SOURCES:
+            subprocess.run(["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", *CFLAGS, f"-I{SRC}",
+                            f"-I{REPO / 'firmware' / 'include'}", "-c", str(src), "-o", "/dev/null"],
+                           check=True)
 
 
 def test_generated_model_compiles_for_cortex_m(tmp_path: Path) -> None:
     model = converted("concat_last", "wide", "float")
     (src := tmp_path / "model.c").write_text(render_model(parse_tflite(model, "m")))
     subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", *CFLAGS, f"-I{SRC}",
-                    "-c", str(src), "-o", str(tmp_path / "model.o")], check=True)
+                    f"-I{REPO / 'firmware' / 'include'}", "-c", str(src), "-o", str(tmp_path / "model.o")],
+                   check=True)
 
 
 # ---- whole models through the codegen helper's verify pipeline --------------------

@@ -13,6 +13,8 @@ from aot_helpers import check, quantized
 
 from tinykit.resources import firmware_dir
 
+pytestmark = pytest.mark.host  # TF conversion + gcc
+
 REQUANT_C = r"""
 #include <stdio.h>
 #include "tk_dot.h"
@@ -51,7 +53,7 @@ def test_fast_requant_matches_reference(tmp_path: Path) -> None:
     src.write_text(REQUANT_C)
     exe = tmp_path / "rq"
     subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
-                    f"-I{firmware_dir() / 'src'}", str(src), "-o", str(exe)], check=True)
+                    f"-I{firmware_dir() / 'src' / 'kernels'}", str(src), "-o", str(exe)], check=True)
     n, bad = map(int, subprocess.run([str(exe)], capture_output=True, text=True,
                                      check=True).stdout.split())
     assert n == 4_000_000 and bad == 0

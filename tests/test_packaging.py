@@ -14,6 +14,8 @@ import pytest
 from conftest import REPO
 from tiny_models import PYTHON
 
+pytestmark = pytest.mark.host  # pip builds and installs a wheel
+
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -35,6 +37,10 @@ def test_wheel_contains_data(wheel: Path) -> None:
     assert any(n.startswith("tinykit/_data/templates/") for n in names)
     for board in (REPO / "boards").glob("*.toml"):
         assert f"tinykit/_data/boards/{board.name}" in names
+    runtime = sorted((REPO / "firmware" / "src").glob("*/*.[ch]"))  # kernels/, link/
+    assert {p.parent.name for p in runtime} == {"kernels", "link"}
+    for path in runtime:
+        assert f"tinykit/_data/firmware/src/{path.parent.name}/{path.name}" in names
     assert "tinykit/cli.py" in names and "tinykit/load/data.py" in names
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from faultproxy import C_DIR, CFLAGS, FW_INC, FW_SRC, HostDevice, build_host_device
+from faultproxy import C_DIR, CFLAGS, FW_INC, FW_LINK, LINK_SOURCES, HostDevice, build_host_device
+from polling import wait_for
 
 from tinykit.serial.protocol import (
     REPLY,
@@ -27,7 +28,9 @@ from tinykit.serial.protocol import (
     encode,
 )
 
-FIRMWARE_C = [FW_SRC / "tk_protocol.c", FW_SRC / "tk_eembc.c", FW_SRC / "tk_crc.c"]
+pytestmark = pytest.mark.host  # the host device is built with gcc; the decoder tests: unit
+
+FIRMWARE_C = LINK_SOURCES
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +71,7 @@ def test_firmware_c_compiles_for_arm(cpu: str, tmp_path: Path) -> None:
     for src in FIRMWARE_C:
         subprocess.run(
             ["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", *CFLAGS, "-Os", f"-I{FW_INC}",
-             f"-I{FW_SRC}", "-c", str(src), "-o", str(tmp_path / (src.stem + ".o"))],
+             f"-I{FW_LINK}", "-c", str(src), "-o", str(tmp_path / (src.stem + ".o"))],
             check=True,
         )
 
@@ -82,7 +85,7 @@ def test_c_crc_matches_python(tmp_path: Path) -> None:
         '  printf("%lu\\n", (unsigned long)tk_crc32(a, buf + n / 3, n - n / 3));\n  return 0;\n}\n'
     )
     exe = tmp_path / "crc"
-    subprocess.run(["gcc", *CFLAGS, f"-I{FW_SRC}", str(main), str(FW_SRC / "tk_crc.c"), "-o",
+    subprocess.run(["gcc", *CFLAGS, f"-I{FW_LINK}", str(main), str(FW_LINK / "tk_crc.c"), "-o",
                     str(exe)], check=True)
     rng = random.Random(1)
     for n in (0, 1, 9, 255, 1000):
@@ -91,6 +94,7 @@ def test_c_crc_matches_python(tmp_path: Path) -> None:
         assert int(got) == crc32(data)
 
 
+@pytest.mark.unit
 def test_decoder_skips_text_and_garbage_and_splits() -> None:
     frames = [encode(0x81, i, bytes([i]) * i) for i in range(5)]
     stream = b"tinykit 0.1.0 model=m\r\n\x00\xff\xa5" + frames[0] + b"noise\n" + b"".join(frames[1:])
@@ -104,6 +108,7 @@ def test_decoder_skips_text_and_garbage_and_splits() -> None:
     assert "tinykit 0.1.0 model=m" in texts and "noise" in texts
 
 
+@pytest.mark.unit
 def test_decoder_finds_a_frame_swallowed_by_a_damaged_one() -> None:
     good = encode(0x83, 9, b"payload")
     damaged = bytearray(encode(0x81, 8, b"x" * 40))
@@ -161,11 +166,12 @@ def test_retried_invoke_is_answered_from_the_cache_not_run_again(raw) -> None:
     sock.sendall(invoke)  # the host did not hear the answer and asks again
     again = _reply(sock)
     assert again == first
-    time.sleep(0.05)
+    # the double logs (and flushes) "invoke N" before it replies: wait for the log line, then count
+    wait_for(lambda: _invocations(log) >= 1, what="the first invoke in the device log")
     assert _invocations(log) == 1
     sock.sendall(encode(MsgType.INVOKE, 78))  # a new request runs again
     assert _reply(sock).seq == 78
-    time.sleep(0.05)
+    wait_for(lambda: _invocations(log) >= 2, what="the second invoke in the device log")
     assert _invocations(log) == 2
 
 
@@ -173,7 +179,7 @@ def test_partial_frame_is_dropped_after_a_quiet_gap(raw) -> None:
     _, sock, _, _ = raw
     partial = encode(MsgType.SET_INPUT, 1, struct.pack("<I", 0) + b"\x01" * 200)[:60]
     sock.sendall(partial)
-    time.sleep(0.3)  # > TK_PROTO_FRAME_TIMEOUT_US (100 ms)
+    time.sleep(0.3)  # the behaviour under test: a quiet gap > TK_PROTO_FRAME_TIMEOUT_US (100 ms)
     sock.sendall(encode(MsgType.INFO, 2))
     reply = _reply(sock)  # without the timeout the INFO would be swallowed as payload
     assert (reply.type, reply.seq) == (MsgType.INFO | REPLY, 2)

@@ -1,9 +1,10 @@
 /* tinykit runtime: the one public header.
  *
  * A generated model (model.c/model.h from `tinykit build` or `tinykit verify`)
- * implements the model API below; a board implements the HAL; the serial
- * protocol (tk_protocol.c) uses both. Plain C99, no malloc: the generated model
- * owns one static arena. */
+ * implements the model API below on top of the kernels in firmware/src/kernels/
+ * (internal header tk_kernels.h); a board implements the HAL; the serial
+ * protocols in firmware/src/link/ (tk_protocol.c, tk_eembc.c) use both. Plain
+ * C99, no malloc: the generated model owns one static arena. */
 #ifndef TINYKIT_H
 #define TINYKIT_H
 
@@ -75,8 +76,8 @@ uint32_t tk_hal_micros(void);
 /* Board id string, e.g. "qemu-m4". */
 const char *tk_hal_board(void);
 
-/* ---- serial protocol (tk_protocol.c: framed binary; tk_eembc.c: MLPerf Tiny
- * text protocol). Device main: tk_hal_init(); tk_model_init();
+/* ---- serial protocol (src/link/tk_protocol.c: framed binary; src/link/tk_eembc.c:
+ * MLPerf Tiny text protocol). Device main: tk_hal_init(); tk_model_init();
  * tk_protocol_init(); tk_protocol_banner(); for (;;) tk_protocol_poll();
  * (or the tk_eembc_* trio). ------------------------------------------------ */
 /* Reset the receiver and the retry cache; calls tk_model_init(). */

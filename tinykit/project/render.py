@@ -74,12 +74,20 @@ def model_info_init(graph: Graph, model_bytes: bytes, runtime: str, arena_bytes:
 
 
 def _runtime_sources() -> dict[str, bytes]:
-    """The C runtime (one public header + sources), copied flat into src/."""
+    """The C runtime (the public header, firmware/src/kernels/ and
+    firmware/src/link/), copied flat into src/: PlatformIO (and the Arduino
+    builders) compile src/ recursively but put only src/ itself on the include
+    path, and generated model.c includes "tk_kernels.h"."""
     fw = firmware_dir()
     files = {"src/tinykit.h": (fw / "include" / "tinykit.h").read_bytes()}
-    for path in sorted((fw / "src").glob("*")):
-        if path.suffix in (".c", ".h"):
-            files[f"src/{path.name}"] = path.read_bytes()
+    for folder in ("kernels", "link"):
+        for path in sorted((fw / "src" / folder).glob("*")):
+            if path.suffix not in (".c", ".h"):
+                continue
+            rel = f"src/{path.name}"
+            if rel in files:
+                raise ProjectError(f"two runtime files are named {path.name}; reinstall tinykit")
+            files[rel] = path.read_bytes()
     return files
 
 

@@ -25,14 +25,30 @@ def require(tool: str) -> str:
     return path
 
 
+def kernel_sources() -> list[Path]:
+    """The kernels, one file per op family (firmware/src/kernels/*.c)."""
+    return sorted((firmware_dir() / "src" / "kernels").glob("*.c"))
+
+
+def link_sources() -> list[Path]:
+    """The serial protocols and their helpers (firmware/src/link/*.c)."""
+    return sorted((firmware_dir() / "src" / "link").glob("*.c"))
+
+
 def runtime_sources() -> list[Path]:
-    """The C runtime's sources (firmware/src/*.c)."""
-    return sorted((firmware_dir() / "src").glob("*.c"))
+    """The whole C runtime: kernels, then link code."""
+    return kernel_sources() + link_sources()
+
+
+def runtime_include_dirs() -> list[Path]:
+    """Include folders of the runtime: the public header, then the internal
+    headers of the kernels (tk_kernels.h) and of the link code (tk_crc.h)."""
+    fw = firmware_dir()
+    return [fw / "include", fw / "src" / "kernels", fw / "src" / "link"]
 
 
 def _includes(gen_dir: Path) -> list[str]:
-    fw = firmware_dir()
-    return [f"-I{gen_dir}", f"-I{fw / 'include'}", f"-I{fw / 'src'}"]
+    return [f"-I{gen_dir}", *(f"-I{d}" for d in runtime_include_dirs())]
 
 
 def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
@@ -48,7 +64,7 @@ def _run(cmd: list[str], what: str, cwd: Path | None = None) -> str:
 
 
 def build_host(gen_dir: Path, out: Path, *, dump: bool = False) -> Path:
-    """Compile model.c + the runtime (as a library: only what the model uses is
+    """Compile model.c + the kernels (as a library: only what the model uses is
     linked) + the harness into an executable."""
     gcc = require("gcc")
     ar = require("ar")
@@ -56,7 +72,7 @@ def build_host(gen_dir: Path, out: Path, *, dump: bool = False) -> Path:
     obj_dir.mkdir(parents=True, exist_ok=True)
     flags = HOST_FLAGS + _includes(gen_dir) + (["-DTK_DUMP_TENSORS"] if dump else [])
     objs = []
-    for src in runtime_sources():
+    for src in kernel_sources():
         obj = obj_dir / (src.stem + ".o")
         _run([gcc, *flags, "-c", str(src), "-o", str(obj)], f"gcc {src.name}")
         objs.append(str(obj))
@@ -99,13 +115,22 @@ def arm_flash_bytes(gen_dir: Path, work: Path, cpu: str = "cortex-m4") -> int | 
     return total
 
 
+_CALL = re.compile(r"\b(tk_\w+)\s*\(")
+_DEFINITION = re.compile(r"^\w[\w\s\*]*?\b(tk_\w+)\s*\(", flags=re.M)
+
+
 def kernel_sources_used(gen_dir: Path) -> list[Path]:
-    """Runtime sources defining a tk_ function that model.c calls."""
-    model = (gen_dir / "model.c").read_text()
-    called = set(re.findall(r"\b(tk_\w+)\s*\(", model))
-    used = []
-    for src in runtime_sources():
-        defined = set(re.findall(r"^\w[\w\s\*]*?\b(tk_\w+)\s*\(", src.read_text(), flags=re.M))
-        if defined & called:
-            used.append(src)
-    return used
+    """Kernel sources defining a tk_ function that model.c calls, directly or
+    through another kernel source (e.g. tk_add.c -> tk_broadcast.c)."""
+    texts = {src: src.read_text() for src in kernel_sources()}
+    called = set(_CALL.findall((gen_dir / "model.c").read_text()))
+    used: list[Path] = []
+    grew = True
+    while grew:
+        grew = False
+        for src, text in texts.items():
+            if src not in used and set(_DEFINITION.findall(text)) & called:
+                used.append(src)
+                called |= set(_CALL.findall(text))
+                grew = True
+    return sorted(used)

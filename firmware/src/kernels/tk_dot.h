@@ -1,8 +1,13 @@
-/* tinykit runtime: int8 dot products and requantization shared by the conv and
- * fully-connected kernels. Internal header. Plain C99; on Cortex-M cores with
- * the DSP extension (__ARM_FEATURE_DSP) the dot products use SXTB16 + SMLAD
- * (two 8x8-bit MACs per instruction), elsewhere plain loops written so that
- * gcc -O2 vectorizes them (fixed 16-element blocks, scalar accumulators). */
+/* tinykit runtime: int8 dot products and requantization shared by the conv,
+ * depthwise and fully-connected kernels. Private header of the kernels. Plain
+ * C99; on Cortex-M cores with the DSP extension (__ARM_FEATURE_DSP) the dot
+ * products use SXTB16 + SMLAD (two 8x8-bit MACs per instruction), elsewhere
+ * plain loops written so that gcc -O2 vectorizes them (fixed 16-element
+ * blocks, scalar accumulators).
+ *
+ * TK_DOT_DSP (1 or 0) selects the DSP paths of every kernel; compile with
+ * -DTK_NO_DSP to force the portable paths on a core with DSP (results are
+ * bit-identical either way). */
 #ifndef TK_DOT_H
 #define TK_DOT_H
 
@@ -15,7 +20,7 @@
 extern "C" {
 #endif
 
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__)
+#if !defined(TK_NO_DSP) && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__)
 #define TK_DOT_DSP 1
 #else
 #define TK_DOT_DSP 0

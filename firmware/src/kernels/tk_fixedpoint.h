@@ -1,5 +1,5 @@
 /* tinykit runtime: fixed-point arithmetic of the TFLite int8 quantization spec.
- * Internal header (not part of the public API). Plain C99. */
+ * Private header of the kernels (not part of the public API). Plain C99. */
 #ifndef TK_FIXEDPOINT_H
 #define TK_FIXEDPOINT_H
 

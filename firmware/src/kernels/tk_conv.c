@@ -172,8 +172,13 @@ TkStatus tk_conv_s8(const TkConvParams *p, const int8_t *in, int8_t *out) {
   return TK_OK;
 }
 
-int32_t tk_conv_inplace_ring_pixels(const TkConvParams *p) {
+/* Output pixels in the ring of tk_conv_inplace_s8: pad_h * in_w + pad_w + 1. */
+static int32_t tk_conv_ring_pixels(const TkConvParams *p) {
   return p->pad_h * p->in_w + p->pad_w + 1;
+}
+
+int32_t tk_conv_inplace_scratch_bytes(const TkConvParams *p) {
+  return p == 0 ? 0 : tk_conv_ring_pixels(p) * p->out_c;
 }
 
 /* Input pixel q (raster order) is last read by output pixel q + D at the
@@ -183,12 +188,13 @@ int32_t tk_conv_inplace_ring_pixels(const TkConvParams *p) {
  * input pixels <= j, which nobody reads any more. With out_c > in_c (1x1, no
  * padding, D = 0) pixels go in decreasing order: output pixel j's bytes then
  * hold only input pixels >= j, all consumed. */
-TkStatus tk_conv_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *ring) {
-  const int32_t n = p->out_h * p->out_w;
-  const int32_t ring_px = tk_conv_inplace_ring_pixels(p);
-  const int32_t d = ring_px - 1;
-  int32_t q, i;
-  if (p == 0 || buf == 0 || ring == 0) return TK_BAD_ARGUMENT;
+TkStatus tk_conv_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scratch) {
+  int8_t *const ring = scratch;
+  int32_t n, ring_px, d, q, i;
+  if (p == 0 || buf == 0 || scratch == 0) return TK_BAD_ARGUMENT;
+  n = p->out_h * p->out_w;
+  ring_px = tk_conv_ring_pixels(p);
+  d = ring_px - 1;
   if (p->batches != 1 || p->stride_h != 1 || p->stride_w != 1 || p->out_h != p->in_h ||
       p->out_w != p->in_w) {
     return TK_BAD_ARGUMENT;

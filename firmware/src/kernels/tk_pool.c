@@ -1,5 +1,5 @@
-/* tinykit runtime: AVERAGE_POOL_2D, MAX_POOL_2D (reference_integer_ops) and
- * MEAN over H,W (reference_ops::QuantizedMeanOrSum), int8. */
+/* tinykit runtime: AVERAGE_POOL_2D and MAX_POOL_2D int8, as TFLM's
+ * reference_integer_ops::AveragePool / MaxPool. */
 #include "tk_fixedpoint.h"
 #include "tk_kernels.h"
 
@@ -66,23 +66,6 @@ TkStatus tk_max_pool_s8(const TkPoolParams *p, const int8_t *in, int8_t *out) {
               (int8_t)tk_clamp_i32(m, p->act_min, p->act_max);
         }
       }
-    }
-  }
-  return TK_OK;
-}
-
-TkStatus tk_mean_hw_s8(const TkMeanParams *p, const int8_t *in, int8_t *out) {
-  const int32_t n = p->h * p->w;
-  int32_t b, c, i;
-  if (p == 0 || in == 0 || out == 0) return TK_BAD_ARGUMENT;
-  for (b = 0; b < p->batches; ++b) {
-    const int8_t *bin = in + b * n * p->channels;
-    for (c = 0; c < p->channels; ++c) {
-      int32_t acc = 0;
-      for (i = 0; i < n; ++i) acc += bin[i * p->channels + c];
-      acc -= p->input_zp * n;
-      acc = tk_multiply_by_quantized_multiplier(acc, p->mult, (int)p->shift) + p->output_zp;
-      out[b * p->channels + c] = (int8_t)tk_clamp_i32(acc, -128, 127);
     }
   }
   return TK_OK;

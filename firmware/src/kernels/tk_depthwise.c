@@ -256,13 +256,18 @@ static int tk_dw_channel(const TkConvParams *p, const int8_t *src, int32_t src_s
   return 1;
 }
 
+int32_t tk_depthwise_inplace_scratch_bytes(const TkConvParams *p) {
+  if (p == 0) return 0;
+  return tk_max_i32(p->out_h * p->out_w, (p->pad_h + 1) * p->in_w * p->in_c);
+}
+
 /* Input channel c is read only by output channel c: copy the plane of channel
  * c into scratch, then compute channel c's outputs from it over buf (fast
  * path), or compute the plane into scratch and write it back (reference). */
 TkStatus tk_depthwise_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scratch) {
-  const int32_t n = p->out_h * p->out_w;
-  int32_t c, oy, ox, i;
+  int32_t n, c, oy, ox, i;
   if (p == 0 || buf == 0 || scratch == 0) return TK_BAD_ARGUMENT;
+  n = p->out_h * p->out_w;
   if (p->batches != 1 || p->depth_multiplier != 1 || p->out_h != p->in_h ||
       p->out_w != p->in_w || p->out_c != p->in_c) {
     return TK_BAD_ARGUMENT;

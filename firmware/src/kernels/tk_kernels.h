@@ -1,0 +1,244 @@
+/* tinykit runtime: the int8 kernels of the TFLite quantization spec,
+ * bit-identical to TFLM's reference kernels. Internal header: generated
+ * model.c includes it; boards and applications use tinykit.h only. Plain C99,
+ * no malloc, NHWC layout. One C file per op family in this folder;
+ * tk_dot.h and tk_fixedpoint.h are private helpers of these files.
+ *
+ * One convention for every kernel:
+ *
+ *   TkStatus tk_<op>_<type>(const Tk<Op>Params *p, <inputs...>, <output>[, <scratch>]);
+ *
+ * params first, then the input pointers, then the output pointer, then the
+ * scratch pointer (in-place kernels: the one buffer that is input and output,
+ * then the scratch). The params struct holds everything TFLM computes in
+ * Prepare - multipliers, shifts, folded zero-point terms, lookup tables,
+ * shapes - computed at generation time and stored as a static const. Every
+ * kernel returns TK_OK or an error status (TK_BAD_ARGUMENT for a NULL pointer
+ * or a configuration it does not implement, checked before anything is
+ * written) and never allocates: the caller owns every buffer. An output may
+ * alias an input only where its kernel says so. Scratch sizes are stated once,
+ * by the tk_*_scratch_bytes() functions below. */
+#ifndef TK_KERNELS_H
+#define TK_KERNELS_H
+
+#include <stdint.h>
+
+#include "tinykit.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Return the status of a kernel call from the enclosing function unless TK_OK. */
+#define TK_TRY(call)                 \
+  do {                               \
+    const TkStatus tk_try_ = (call); \
+    if (tk_try_ != TK_OK) return tk_try_; \
+  } while (0)
+
+/* ---- CONV_2D, DEPTHWISE_CONV_2D (tk_conv.c, tk_depthwise.c) --------------- */
+
+/* filter is [out_c][k_h][k_w][in_c] for CONV_2D and [k_h][k_w][out_c] for
+ * DEPTHWISE_CONV_2D. bias holds the raw int32 bias (0 when the model has
+ * none); bias_folded holds bias + input_offset * sum(filter of that channel),
+ * used where the window lies fully inside the input. */
+typedef struct TkConvParams {
+  int32_t batches;
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w;
+  int32_t dil_h, dil_w;
+  int32_t pad_h, pad_w; /* top and left padding */
+  int32_t depth_multiplier; /* depthwise only */
+  int32_t input_offset; /* -input zero point */
+  int32_t output_offset; /* output zero point */
+  int32_t act_min, act_max;
+  const int8_t *filter;
+  const int32_t *bias;
+  const int32_t *bias_folded;
+  const int32_t *mult; /* per output channel */
+  const int32_t *shift; /* per output channel */
+} TkConvParams;
+
+TkStatus tk_conv_s8(const TkConvParams *p, const int8_t *in, int8_t *out);
+/* In place: the output over the input in buf (stride 1, output H,W == input
+ * H,W, batch 1, and out_c <= in_c, or a 1x1 kernel without padding).
+ * scratch holds tk_conv_inplace_scratch_bytes(p) bytes. */
+TkStatus tk_conv_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scratch);
+/* Scratch of tk_conv_inplace_s8: a ring of pad_h * in_w + pad_w + 1 output
+ * pixels, (pad_h * in_w + pad_w + 1) * out_c bytes. */
+int32_t tk_conv_inplace_scratch_bytes(const TkConvParams *p);
+
+TkStatus tk_depthwise_s8(const TkConvParams *p, const int8_t *in, int8_t *out);
+/* In place: depth multiplier 1, output shape == input shape, batch 1.
+ * scratch holds tk_depthwise_inplace_scratch_bytes(p) bytes. */
+TkStatus tk_depthwise_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scratch);
+/* Scratch of tk_depthwise_inplace_s8: max(out_h * out_w, (pad_h + 1) * in_w *
+ * in_c) bytes: one channel plane at a time (the DSP path, Cortex-M with the
+ * DSP extension) or a ring of the pad_h + 1 input rows the output has covered
+ * but later rows still read (the portable path, also under -DTK_NO_DSP). The
+ * same on every target, so one arena fits every build. */
+int32_t tk_depthwise_inplace_scratch_bytes(const TkConvParams *p);
+
+/* ---- FULLY_CONNECTED (tk_fully_connected.c) ------------------------------- */
+
+/* filter [out_depth][in_depth]; bias_folded = bias + input_offset * sum(filter row). */
+typedef struct TkFullyConnectedParams {
+  int32_t batches, in_depth, out_depth;
+  int32_t output_offset;
+  int32_t act_min, act_max;
+  const int8_t *filter;
+  const int32_t *bias_folded;
+  const int32_t *mult; /* per output channel */
+  const int32_t *shift;
+} TkFullyConnectedParams;
+
+TkStatus tk_fully_connected_s8(const TkFullyConnectedParams *p, const int8_t *in, int8_t *out);
+
+/* ---- AVERAGE_POOL_2D, MAX_POOL_2D (tk_pool.c) ----------------------------- */
+
+/* Input and output share quantization. */
+typedef struct TkPoolParams {
+  int32_t batches;
+  int32_t in_h, in_w, channels;
+  int32_t out_h, out_w;
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w;
+  int32_t pad_h, pad_w;
+  int32_t act_min, act_max;
+} TkPoolParams;
+
+TkStatus tk_avg_pool_s8(const TkPoolParams *p, const int8_t *in, int8_t *out);
+TkStatus tk_max_pool_s8(const TkPoolParams *p, const int8_t *in, int8_t *out);
+
+/* ---- MEAN over H and W (tk_mean.c) ---------------------------------------- */
+
+/* mult/shift already include the 1/count factor (as TFLM's QuantizedMeanOrSum). */
+typedef struct TkMeanParams {
+  int32_t batches, h, w, channels;
+  int32_t input_zp, output_zp;
+  int32_t mult, shift;
+} TkMeanParams;
+
+TkStatus tk_mean_hw_s8(const TkMeanParams *p, const int8_t *in, int8_t *out);
+
+/* ---- ADD, MUL with broadcasting (tk_add.c, tk_mul.c, tk_broadcast.c) ------ */
+
+/* Shared by ADD and MUL: dims is the output shape padded with leading 1s to
+ * TK_MAX_DIMS; stride1/stride2 are the element strides of each input over
+ * those dims (0 on a dim the input broadcasts); broadcast = 0 when both
+ * inputs have the output's shape (one flat loop). out may equal in1 when in1
+ * has the output's shape. */
+typedef struct TkAddParams {
+  int32_t dims[TK_MAX_DIMS];
+  int32_t stride1[TK_MAX_DIMS];
+  int32_t stride2[TK_MAX_DIMS];
+  int32_t broadcast;
+  int32_t input1_offset, input2_offset; /* -input zero points */
+  int32_t left_shift;
+  int32_t input1_mult, input1_shift;
+  int32_t input2_mult, input2_shift;
+  int32_t output_mult, output_shift;
+  int32_t output_offset; /* output zero point */
+  int32_t act_min, act_max;
+} TkAddParams;
+
+TkStatus tk_add_s8(const TkAddParams *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* output_mult/output_shift: s1 * s2 / s_out. */
+typedef struct TkMulParams {
+  int32_t dims[TK_MAX_DIMS];
+  int32_t stride1[TK_MAX_DIMS];
+  int32_t stride2[TK_MAX_DIMS];
+  int32_t broadcast;
+  int32_t input1_offset, input2_offset; /* -input zero points */
+  int32_t output_offset; /* output zero point */
+  int32_t output_mult, output_shift;
+  int32_t act_min, act_max;
+} TkMulParams;
+
+TkStatus tk_mul_s8(const TkMulParams *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* The one broadcast walk of the binary kernels (tk_broadcast.c): row(params,
+ * a, b, y, n, s1, s2) computes y[i] = f(a[i * s1], b[i * s2]) for i < n, the
+ * innermost dimension; s1, s2 are 0 (broadcast) or 1. Without broadcast the
+ * whole tensor is one row with s1 = s2 = 1; otherwise the outer
+ * TK_MAX_DIMS - 1 dims are walked in output order and row is called once per
+ * innermost row (no per-element indirect call). */
+typedef void (*TkBroadcastRowFn)(const void *params, const int8_t *in1, const int8_t *in2,
+                                 int8_t *out, int32_t n, int32_t s1, int32_t s2);
+void tk_broadcast_s8(const int32_t *dims, const int32_t *stride1, const int32_t *stride2,
+                     int32_t broadcast, TkBroadcastRowFn row, const void *params,
+                     const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* ---- SOFTMAX (tk_softmax.c) ------------------------------------------------- */
+
+/* int8 -> int8, TFLM's gemmlowp fixed-point algorithm. exp_lut[d] is exp() of
+ * the rescaled input difference -d as Q0.31 (0 below diff_min). */
+typedef struct TkSoftmaxParams {
+  int32_t outer, depth;
+  const int32_t *exp_lut; /* 256 entries */
+} TkSoftmaxParams;
+
+TkStatus tk_softmax_s8(const TkSoftmaxParams *p, const int8_t *in, int8_t *out);
+
+/* ---- table lookup (tk_lut.c) ---------------------------------------------- */
+
+/* out[i] = lut[in[i] + 128] for i < size: every unary int8 -> int8 op
+ * (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH, int8 QUANTIZE). out
+ * may equal in. */
+typedef struct TkLutParams {
+  int32_t size;
+  const int8_t *lut; /* 256 entries */
+} TkLutParams;
+
+TkStatus tk_lut_s8(const TkLutParams *p, const int8_t *in, int8_t *out);
+
+/* ---- CONCATENATION (tk_concat.c) ------------------------------------------ */
+
+/* Input i is viewed as [outer][inner[i]] (inner = product of its dims from the
+ * axis on); luts[i] rescales input i to the output's quantization, or is NULL
+ * for a plain copy (luts itself may be NULL: all plain copies). out must not
+ * alias an input. */
+typedef struct TkConcatParams {
+  int32_t n_inputs;
+  int32_t outer;
+  const int32_t *inner;
+  const int8_t *const *luts;
+} TkConcatParams;
+
+TkStatus tk_concat_s8(const TkConcatParams *p, const int8_t *const *inputs, int8_t *out);
+
+/* ---- PAD, PADV2 (tk_pad.c) ------------------------------------------------ */
+
+/* Constant padding; shapes padded with leading 1s (0 padding) to TK_MAX_DIMS.
+ * out must not alias in. */
+typedef struct TkPadParams {
+  int32_t in_dims[TK_MAX_DIMS];
+  int32_t before[TK_MAX_DIMS];
+  int32_t after[TK_MAX_DIMS];
+  int32_t value; /* the quantized padding value */
+} TkPadParams;
+
+TkStatus tk_pad_s8(const TkPadParams *p, const int8_t *in, int8_t *out);
+
+/* ---- QUANTIZE float32 -> int8, DEQUANTIZE int8 -> float32 (tk_quantize.c) -- */
+
+typedef struct TkQuantizeParams {
+  int32_t size; /* elements */
+  float scale;
+  int32_t zero_point;
+} TkQuantizeParams;
+
+/* roundf(in / scale) + zero_point in float32, as TFLM's AffineQuantize. out
+ * may start at in (written front to back). */
+TkStatus tk_quantize_f32_s8(const TkQuantizeParams *p, const float *in, int8_t *out);
+/* scale * (in - zero_point). out may start at in (written back to front). */
+TkStatus tk_dequantize_s8_f32(const TkQuantizeParams *p, const int8_t *in, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TK_KERNELS_H */
