@@ -37,7 +37,7 @@ def make_inputs(config: HilConfig, graph: Graph) -> tuple[np.ndarray, np.ndarray
     labels = None
     if config.data is not None:
         from tinykit.load import check_shape, load_data
-        from tinykit.quantize.tensorio import to_model_input
+        from tinykit.tensors import to_model_input
 
         data = check_shape(load_data(config.data), shape, str(config.data))
         x = to_model_input(data, graph.input_tensors[0], str(config.data)).array[: config.samples]
@@ -55,14 +55,15 @@ def make_inputs(config: HilConfig, graph: Graph) -> tuple[np.ndarray, np.ndarray
     return rng.integers(-128, 128, (config.samples, *shape), dtype=np.int8), None
 
 
-def _compare(index: int, out: np.ndarray, ref: np.ndarray, device_us: int, label: int | None) -> CaseResult:
+def _compare(index: int, out: np.ndarray, ref: np.ndarray, device_us: int, label: int | None,
+             classifier: bool = False) -> CaseResult:
+    """One case; ``classifier`` (the outputs are class probabilities) adds the top-1 classes."""
     diff = int(np.max(np.abs(out.astype(np.int64) - ref.astype(np.int64)))) if out.size else 0
     if out.dtype.kind == "f":
         exact = np.array_equal(out.view(np.uint32), ref.astype(out.dtype).view(np.uint32))
     else:
         exact = np.array_equal(out, ref)
     flat_o, flat_r = out.reshape(-1), ref.reshape(-1)
-    classifier = flat_r.size > 1
     return CaseResult(
         index=index, status=Status.PASSED if exact else Status.FAILED, device_us=int(device_us),
         max_abs_diff=diff,
@@ -73,18 +74,33 @@ def _compare(index: int, out: np.ndarray, ref: np.ndarray, device_us: int, label
     )
 
 
+def _is_classifier(reference: np.ndarray, graph: Graph, labelled: bool) -> bool:
+    """Whether the reference outputs are class probabilities (the rule of
+    :func:`tinykit.tensors.is_classifier`); ``--labels`` needs them."""
+    from tinykit.tensors import is_classifier, output_step, to_real
+
+    tout = graph.output_tensors[0]
+    if is_classifier(to_real(reference, tout), output_step(tout)):
+        return True
+    if labelled:
+        raise DataError("--labels: the model's outputs are not class probabilities (a softmax), so "
+                        "there is no class to compare the labels with", hint="drop --labels")
+    return False
+
+
 def run_hil(config: HilConfig, on_case: Callable[[CaseResult], None] = lambda c: None) -> SuiteResult:
+    from tinykit.pio.ports import resolve_port
     from tinykit.reference import run as reference_run
     from tinykit.serial.client import Device
-    from tinykit.serial.run import resolve_port
 
+    port = resolve_port(config.port, config.board)  # first: no device, no reference run
     graph = load_tflite(config.model)
     model_bytes = Path(config.model).read_bytes()
     if config.samples < 1:
         raise DataError("--samples must be at least 1")
     inputs, labels = make_inputs(config, graph)
     reference = reference_run(model_bytes, inputs).outputs
-    port = resolve_port(config.port, config.board)
+    classifier = _is_classifier(reference, graph, labels is not None)
     suite = SuiteResult(graph.name, model_hash(model_bytes), port, planned=len(inputs))
 
     def save() -> None:
@@ -102,7 +118,7 @@ def run_hil(config: HilConfig, on_case: Callable[[CaseResult], None] = lambda c:
                 result = dev.infer(sample)
                 out = np.asarray(result.output).reshape(reference[i].shape)
                 case = _compare(i, out, reference[i], result.device_us,
-                                None if labels is None else int(labels[i]))
+                                None if labels is None else int(labels[i]), classifier)
                 suite.cases.append(case)
                 suite.wall_seconds = time.perf_counter() - start
                 save()

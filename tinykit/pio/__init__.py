@@ -3,7 +3,8 @@
 Public API (in :mod:`tinykit.pio.api`, re-exported here on first use):
 ``build``, ``upload``, ``BuildResult``, ``UploadResult``, ``pio_command``,
 ``pio_env``, ``platform_dir``, ``qemu_upload_command``, ``read_project``.
-Emulators: :mod:`tinykit.pio.qemu` (``start``, ``running``, ``stop``, ``stop_all``).
+Emulators: :mod:`tinykit.pio.qemu` (``start``, ``running``, ``port_for_board``, ``stop``,
+``stop_all``).
 
 The names are loaded lazily so that ``python -m tinykit.pio.qemu`` (the
 upload command) does not import this package's API first.

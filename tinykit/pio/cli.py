@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tinykit.boards import Board, get_board
+from tinykit.boards import Board, resolve
 from tinykit.errors import ExitCode, ProjectError
 from tinykit.output import note, print_json, warn
 
@@ -40,7 +40,8 @@ def find_project(board: Board, base: Path | None = None) -> Path:
 
 @click.command(epilog=EPILOG)
 @click.argument("project", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--board", "board_id", required=True, help="Board id or alias (see `tinykit boards`).")
+@click.option("--board", "board_id", required=True,
+              help="Board id or alias (see `tinykit boards`), or a profile .toml.")
 @click.option("--port", default=None, help="Serial port of a real board (passed to pio --upload-port).")
 @click.option("--stop", is_flag=True, help="Stop the board's emulator instead of flashing.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
@@ -52,7 +53,7 @@ def flash(ctx: click.Context, project: Path | None, board_id: str, port: str | N
     """
     from tinykit.pio import api, qemu
 
-    board = get_board(board_id)
+    board = resolve(board_id)
     if stop:
         stopped = qemu.stop(board)
         if as_json:

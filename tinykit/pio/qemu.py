@@ -7,6 +7,8 @@ only starts running when the first client connects, so that client sees the
 firmware's boot banner. Later clients reconnect to the running firmware (and
 miss the banner, as with a real board's USB serial).
 
+``port_for_board(board)`` is how ``tinykit run/test --board`` find it.
+
 One emulator per board: its state (pid, port, elf, log) is a JSON file in
 ``$TINYKIT_STATE_DIR`` (default ``~/.cache/tinykit``); starting a board again
 stops the old emulator first.
@@ -34,8 +36,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tinykit.boards import Board, get_board
-from tinykit.errors import BoardError, TinykitError, ToolError
+from tinykit.boards import Board, resolve
+from tinykit.errors import BoardError, DeviceError, TinykitError, ToolError
 
 QEMU = "qemu-system-arm"
 START_TIMEOUT_S = 10.0
@@ -63,7 +65,7 @@ def _state_file(board_id: str) -> Path:
 
 
 def _emulated(board: Board | str) -> Board:
-    b = get_board(board) if isinstance(board, str) else board
+    b = resolve(board)
     if b.qemu is None:
         raise BoardError(
             f"board '{b.id}' is real hardware, not emulated",
@@ -180,6 +182,22 @@ def running(board: Board | str) -> Emulator | None:
         _state_file(b.id).unlink(missing_ok=True)
         return None
     return emu
+
+
+def port_for_board(board: Board | str) -> str:
+    """The serial URL of the emulator running ``board`` (what ``tinykit flash``
+    started). DeviceError for a real board (its port cannot be found) or when no
+    emulator runs."""
+    b = resolve(board)
+    if b.qemu is None:
+        raise DeviceError(
+            f"board {b.id} is real hardware: tinykit cannot find its serial port",
+            hint="give --port, e.g. --port /dev/ttyACM0",
+        )
+    emu = running(b)
+    if emu is None:
+        raise DeviceError(f"no emulator running for {b.id}", hint=f"run tinykit flash --board {b.id}")
+    return emu.url
 
 
 def stop(board: Board | str) -> bool:

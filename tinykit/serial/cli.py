@@ -37,7 +37,7 @@ def _print(r: RunReport) -> None:
 @click.option("--port", "-p", help="Serial port or pyserial URL (/dev/ttyACM0, socket://host:N).")
 @click.option("--board", "-b", help="Board id; an emulated board (qemu-m4) finds its emulator.")
 @click.option("--input", "-i", "input_path", required=True, type=click.Path(path_type=Path),
-              help="Input .npy: int8 as is, float quantized with the device's input scale.")
+              help="Input .npy/.npz: int8 as is, float quantized with the device's input scale.")
 @click.option("--output", "-o", "output_path", type=click.Path(path_type=Path),
               help="Save the raw output array as .npy.")
 @click.option("--model", "-m", type=click.Path(path_type=Path),
@@ -53,7 +53,10 @@ def run(ctx: click.Context, port: str | None, board: str | None, input_path: Pat
         layers: bool, as_json: bool) -> None:
     """Run one inference on a board running tinykit firmware: prints the
     output (argmax for a classifier) and the latency measured on the device."""
-    cfg = RunConfig(input_path, port, board, model, output_path, baud, timeout, retries, layers)
+    from tinykit.pio.ports import resolve_port  # --board -> its emulator's port
+
+    cfg = RunConfig(input_path, resolve_port(port, board), model, output_path, baud, timeout, retries,
+                    layers)
     report = run_once(cfg)
     if report.quantized_input:
         s = report.device.input
@@ -62,7 +65,7 @@ def run(ctx: click.Context, port: str | None, board: str | None, input_path: Pat
     if report.device.board and board and report.device.board != board:
         note(f"the device reports board {report.device.board}, not {board}")
     if as_json:
-        print_json(report.as_dict())
+        print_json(report.to_dict())
     else:
         _print(report)
     ctx.exit(ExitCode.OK)

@@ -6,8 +6,10 @@ Example::
         dev.expect_model(model_hash(tflite_bytes), "ds_cnn")
         result = dev.infer(x_int8)
 
-Any pyserial URL works: a tty path (``/dev/ttyACM0``), ``socket://host:port``
-(the QEMU UART), ``rfc2217://``. Every request is retried (same seq) on a
+The client talks through a :class:`~tinykit.serial.link.Link`: :meth:`Device.open`
+opens one by URL (a tty path like ``/dev/ttyACM0``, ``socket://host:port`` for
+the QEMU UART, ``rfc2217://``) and closes it after; ``Device(link)`` uses a link
+the caller opened (and closes). Every request is retried (same seq) on a
 timeout or a damaged frame; the device replays its cached reply to a retry, so
 an inference never runs twice. A boot banner seen after the first answer means
 the device reset: that is an error, the results received so far stay in
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinykit.errors import DataError, DeviceError
+from tinykit.serial.link import Link, LinkLost, open_link
 from tinykit.serial.protocol import (
     INVOKE_HEAD,
     MAX_PAYLOAD,
@@ -44,7 +47,8 @@ from tinykit.serial.protocol import (
 )
 
 BANNER_PREFIX = "tinykit "
-READ_SLICE_S = 0.05  # serial read timeout: how often the deadline is checked
+READ_SLICE_S = 0.05  # link read timeout: how often the deadline is checked
+READ_CHUNK = 4096  # most bytes taken per link read
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,12 @@ def quantize_input(x: np.ndarray, spec: TensorSpec) -> np.ndarray:
     >>> quantize_input(np.array([0.0, 1.0, 100.0]), spec).tolist()
     [-1, 1, 127]
     """
+    from tinykit.graph import Quant
+    from tinykit.tensors import quantize_array
+
     if spec.scale == 0:
         raise DataError(f"the device input is {spec.dtype} without a scale: give {spec.dtype} data")
-    info = np.iinfo(np.dtype(spec.dtype))
-    q = np.round(np.asarray(x, dtype=np.float64) / spec.scale) + spec.zero_point
-    return np.clip(q, info.min, info.max).astype(spec.dtype)
+    return quantize_array(x, Quant((spec.scale,), (spec.zero_point,)), spec.dtype)
 
 
 def input_bytes(x: bytes | bytearray | memoryview | np.ndarray, spec: TensorSpec) -> bytes:
@@ -135,27 +140,14 @@ def input_bytes(x: bytes | bytearray | memoryview | np.ndarray, spec: TensorSpec
     return data
 
 
-def _no_delay(port: object) -> None:
-    """Frames are small request/reply pairs: turn off Nagle's algorithm on a
-    ``socket://`` port (pyserial leaves it on), or each reply can wait for a
-    delayed ACK (~40 ms)."""
-    import socket
-
-    sock = getattr(port, "_socket", None)
-    if isinstance(sock, socket.socket):
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-
-
 class Device:
-    """One open serial link to a tinykit firmware. Use :meth:`open`."""
+    """A tinykit firmware over a :class:`Link`. :meth:`open` opens one by URL."""
 
-    def __init__(self, port, url: str, *, timeout: float, retries: int) -> None:  # noqa: ANN001
-        self._port = port
-        self.url = url
-        self.timeout = timeout
+    def __init__(self, link: Link, *, timeout: float = 2.0, retries: int = 3) -> None:
+        link.timeout = READ_SLICE_S  # reads return this often, to check the request deadline
+        self.link = link
+        self.url = link.url
+        self.timeout = timeout  # seconds to wait for each reply
         self.retries = retries
         self.stats = LinkStats()
         self.results: list[InferResult] = []  # every result of this session, in order
@@ -167,20 +159,12 @@ class Device:
     @classmethod
     @contextmanager
     def open(cls, url: str, *, baud: int = 115200, timeout: float = 2.0, retries: int = 3) -> Iterator[Device]:
-        import serial
-
+        """A Device on a new link to ``url`` (a tty path or pyserial URL), closed after."""
+        link = open_link(url, baudrate=baud, timeout=READ_SLICE_S)
         try:
-            port = serial.serial_for_url(url, baudrate=baud, timeout=READ_SLICE_S)
-        except (serial.SerialException, ValueError, OSError) as e:
-            raise DeviceError(
-                f"cannot open serial port {url}: {e}",
-                hint="check --port (a tty path or socket://host:port) and that no other program holds it",
-            ) from None
-        _no_delay(port)
-        try:
-            yield cls(port, url, timeout=timeout, retries=retries)
+            yield cls(link, timeout=timeout, retries=retries)
         finally:
-            port.close()
+            link.close()
 
     @property
     def text_lines(self) -> list[str]:
@@ -337,33 +321,21 @@ class Device:
             )
 
     def _write(self, frame: bytes) -> None:
-        import serial
-
         try:
-            self._port.write(frame)
-            self._port.flush()
-        except (serial.SerialException, OSError) as e:
+            self.link.write(frame)
+            self.link.flush()
+        except LinkLost as e:
             raise self._lost(e) from None
         self.stats.frames_sent += 1
 
     def _read(self) -> bytes:
-        import serial
-
         try:
-            data = self._port.read(1)
-            if data:
-                waiting = self._port.in_waiting
-                if waiting:
-                    data += self._port.read(waiting)
-        except (serial.SerialException, OSError) as e:
+            return self.link.read(READ_CHUNK)
+        except LinkLost as e:
             raise self._lost(e) from None
-        return data
 
-    def _lost(self, e: Exception) -> DeviceError:
-        return DeviceError(
-            f"lost the connection to the device at {self.url} ({e}); {len(self.results)} results were received before",
-            hint="the device or emulator stopped; restart it (tinykit flash) and run again",
-        )
+    def _lost(self, e: LinkLost) -> DeviceError:
+        return DeviceError(f"{e.message}; {len(self.results)} results were received before", hint=e.hint)
 
 
 def _error_name(code: int) -> str:

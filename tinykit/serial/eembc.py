@@ -2,8 +2,10 @@
 
 Commands are ASCII ending in ``%``; the device answers ``m-...`` lines and ends
 each command with ``m-ready``; ``e-[...]`` lines are errors. The device side is
-``firmware/src/tk_eembc.c`` (its header comment lists the replies). Any device
-that speaks this protocol works, not only tinykit firmware.
+``firmware/src/link/tk_eembc.c`` (its header comment lists the replies). Any device
+that speaks this protocol works, not only tinykit firmware. The client talks
+through a :class:`~tinykit.serial.link.Link`: :meth:`EembcDevice.open` opens one
+by URL; ``EembcDevice(link)`` uses a link the caller opened.
 
 >>> parse_results("m-results-[0.000,-1.500,2.250]")
 [0.0, -1.5, 2.25]
@@ -19,8 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tinykit.errors import DeviceError
+from tinykit.serial.link import Link, open_link
 
 READY = "m-ready"
+READ_SLICE_S = 0.05  # link read timeout: how often deadlines are checked
+READ_CHUNK = 4096  # most bytes taken per link read
 DB_CHUNK = 32  # bytes per "db <hex>%" command (64 hex characters), as the runner sends
 _RESULTS = re.compile(r"m-results-\[([^\]]*)\]")
 _LAP = re.compile(r"m-lap-us-(\d+)")
@@ -44,12 +49,13 @@ def hex_chunks(data: bytes, chunk: int = DB_CHUNK) -> list[str]:
 
 
 class EembcDevice:
-    """One open link to a device in MLPerf Tiny mode. Use :meth:`open`."""
+    """A device in MLPerf Tiny mode over a :class:`Link`. :meth:`open` opens one by URL."""
 
-    def __init__(self, port, url: str, timeout: float) -> None:  # noqa: ANN001
-        self._port = port
-        self.url = url
-        self.timeout = timeout
+    def __init__(self, link: Link, *, timeout: float = 10.0) -> None:
+        link.timeout = READ_SLICE_S
+        self.link = link
+        self.url = link.url
+        self.timeout = timeout  # seconds for each command to end with m-ready
         self._buf = bytearray()
         self.log: list[str] = []  # every line received
 
@@ -58,19 +64,15 @@ class EembcDevice:
     def open(
         cls, url: str, *, baud: int = 115200, timeout: float = 10.0, settle: float = 0.3
     ) -> Iterator[EembcDevice]:
-        """Open and skip the boot lines (quiet for ``settle`` seconds)."""
-        import serial
-
+        """Open ``url`` (a tty path or pyserial URL) and skip the boot lines
+        (quiet for ``settle`` seconds); the link is closed after."""
+        link = open_link(url, baudrate=baud, timeout=READ_SLICE_S)
         try:
-            port = serial.serial_for_url(url, baudrate=baud, timeout=0.05)
-        except (serial.SerialException, ValueError, OSError) as e:
-            raise DeviceError(f"cannot open serial port {url}: {e}") from None
-        try:
-            dev = cls(port, url, timeout)
-            dev._drain(settle)
+            dev = cls(link, timeout=timeout)
+            dev.drain(settle)
             yield dev
         finally:
-            port.close()
+            link.close()
 
     # ---- commands ------------------------------------------------------------------
 
@@ -147,24 +149,11 @@ class EembcDevice:
         raise DeviceError(f"unexpected reply: {lines}")
 
     def _write(self, data: bytes) -> None:
-        import serial
-
-        try:
-            self._port.write(data)
-            self._port.flush()
-        except (serial.SerialException, OSError) as e:
-            raise DeviceError(f"lost the connection to the device at {self.url} ({e})") from None
+        self.link.write(data)  # a broken link raises LinkLost, a DeviceError
+        self.link.flush()
 
     def _read(self) -> bytes:
-        import serial
-
-        try:
-            data = self._port.read(1)
-            if data and self._port.in_waiting:
-                data += self._port.read(self._port.in_waiting)
-        except (serial.SerialException, OSError) as e:
-            raise DeviceError(f"lost the connection to the device at {self.url} ({e})") from None
-        return data
+        return self.link.read(READ_CHUNK)
 
     def _readline(self, deadline: float) -> str | None:
         while b"\n" not in self._buf:
@@ -177,7 +166,9 @@ class EembcDevice:
         self.log.append(line)
         return line
 
-    def _drain(self, settle: float) -> None:
+    def drain(self, settle: float = 0.3) -> None:
+        """Drop what the device prints until it is quiet for ``settle`` seconds
+        (the boot lines)."""
         quiet_until = time.monotonic() + settle
         while time.monotonic() < quiet_until:
             data = self._read()

@@ -1,6 +1,6 @@
 """The tinykit serial protocol: frames, payload layouts, a streaming decoder.
 
-The device side is ``firmware/src/tk_protocol.c``; both follow this layout.
+The device side is ``firmware/src/link/tk_protocol.c``; both follow this layout.
 
 Frame (integers little-endian)::
 

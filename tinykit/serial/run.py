@@ -1,4 +1,7 @@
-"""One inference on a device (the library side of ``tinykit run``)."""
+"""One inference on a device (the library side of ``tinykit run``).
+
+The device is a serial URL; finding the emulator of a ``--board`` is the
+caller's job (``resolve_port`` of the emulator code)."""
 
 from __future__ import annotations
 
@@ -9,15 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from tinykit.errors import DataError, DeviceError
+from tinykit.errors import DataError
 from tinykit.serial.client import Device, DeviceInfo, LinkStats, quantize_input
 
 
 @dataclass(frozen=True)
 class RunConfig:
     input_path: Path
-    port: str | None = None
-    board: str | None = None
+    port: str  # tty path or pyserial URL (socket://host:N)
     model: Path | None = None
     output_path: Path | None = None
     baud: int = 115200
@@ -41,13 +43,13 @@ class RunReport:
     quantized_input: bool  # float input quantized with the device's scale/zero point
     output: np.ndarray
     output_real: np.ndarray | None  # dequantized, when the output has a scale
-    argmax: int | None  # for a 1-D (classifier-like) output
+    argmax: int | None  # the class, when the output is a probability vector (a softmax)
     device_us: int
     round_trip_ms: float
     stats: LinkStats
     layers: tuple[LayerTime, ...] | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         d = self.device
         return {
             "port": self.url,
@@ -70,40 +72,6 @@ class RunReport:
         }
 
 
-def resolve_port(port: str | None, board: str | None) -> str:
-    """The pyserial URL: --port, or the running emulator of an emulated --board."""
-    if port:
-        return port
-    if not board:
-        raise DeviceError("no device given", hint="give --port PORT, or --board qemu-m4")
-    from tinykit.boards import get_board
-
-    b = get_board(board)
-    if b.qemu is None:
-        raise DeviceError(
-            f"board {b.id} is real hardware: tinykit cannot find its serial port",
-            hint="give --port, e.g. --port /dev/ttyACM0",
-        )
-    from tinykit.pio.qemu import running
-
-    emu = running(b)
-    if emu is None:
-        raise DeviceError(
-            f"no emulator running for {b.id}", hint=f"run tinykit flash --board {b.id}"
-        )
-    return emu.url
-
-
-def load_input(path: Path) -> np.ndarray:
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise DataError(f"cannot read input {path}: {e}", hint="give a .npy file") from None
-    if not isinstance(x, np.ndarray):
-        raise DataError(f"{path} holds several arrays; give one array in a .npy file")
-    return x
-
-
 def prepare_input(x: np.ndarray, info: DeviceInfo) -> tuple[np.ndarray, bool]:
     """The device input array and whether float data had to be quantized."""
     spec = info.input
@@ -121,8 +89,10 @@ def prepare_input(x: np.ndarray, info: DeviceInfo) -> tuple[np.ndarray, bool]:
 
 
 def run_once(cfg: RunConfig) -> RunReport:
-    url = resolve_port(cfg.port, cfg.board)
-    x = load_input(cfg.input_path)
+    from tinykit.load import load_data
+
+    url = cfg.port
+    x = load_data(cfg.input_path)
     expected: tuple[str, str] | None = None
     if cfg.model is not None:
         from tinykit.graph import model_hash
@@ -142,16 +112,24 @@ def run_once(cfg: RunConfig) -> RunReport:
         layers = _layer_times(dev.layer_times(), cfg.model) if cfg.layers else None
         stats = dev.stats
     out = result.output
-    real = None
-    if info.output.scale != 0:
-        real = (out.astype(np.float64) - info.output.zero_point) * info.output.scale
-    flat = out.reshape(-1)
-    squeezed = [d for d in out.shape if d != 1]
-    argmax = int(np.argmax(flat)) if len(squeezed) == 1 and flat.size > 1 else None
+    real, argmax = _read_output(out, info)
     if cfg.output_path is not None:
         np.save(cfg.output_path, out)
     return RunReport(url, info, quantized, out, real, argmax, result.device_us, round_trip_ms,
                      stats, layers)
+
+
+def _read_output(out: np.ndarray, info: DeviceInfo) -> tuple[np.ndarray | None, int | None]:
+    """The output dequantized (when it has a scale), and its class when it is a
+    probability vector (the rule of :func:`tinykit.tensors.is_classifier`)."""
+    from tinykit.graph import Quant
+    from tinykit.tensors import dequantize_array, top1
+
+    spec = info.output
+    real = None if spec.scale == 0 else dequantize_array(out, Quant((spec.scale,), (spec.zero_point,)))
+    values = out if real is None else real
+    classes = top1(values.reshape(1, -1), spec.scale) if np.issubdtype(values.dtype, np.floating) else None
+    return real, None if classes is None else int(classes[0])
 
 
 def _layer_times(times: tuple[int, ...], model: Path | None) -> tuple[LayerTime, ...]:
