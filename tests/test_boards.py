@@ -16,6 +16,8 @@ from tinykit.cli import cli
 from tinykit.errors import BoardError
 from tinykit.resources import boards_dir
 
+pytestmark = pytest.mark.unit
+
 
 def invoke(*args: str) -> object:
     return CliRunner().invoke(cli, ["boards", *args])

@@ -15,6 +15,8 @@ from tiny_models import PYTHON
 from tinykit import __version__
 from tinykit.cli import cli
 
+pytestmark = pytest.mark.unit
+
 VERBS = ("boards", "quantize", "predict")
 
 

@@ -11,6 +11,8 @@ from tiny_models import tiny_models
 from tinykit.errors import DataError, ModelError, UnsupportedError
 from tinykit.load import check_shape, load_data, load_model, model_io_shapes
 
+pytestmark = pytest.mark.unit  # data loading; Keras model loading (TensorFlow): host
+
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -109,6 +111,7 @@ def test_check_shape_batch_single_and_mismatch() -> None:
 # --- models -------------------------------------------------------------------------
 
 
+@pytest.mark.host
 @pytest.mark.parametrize("kind", ["keras", "h5", "savedmodel"])
 def test_load_model_kinds(tiny: dict[str, Path], kind: str) -> None:
     model = load_model(tiny[kind])
@@ -118,6 +121,7 @@ def test_load_model_kinds(tiny: dict[str, Path], kind: str) -> None:
     assert y.shape == (4, 3) and np.allclose(y.sum(axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.host
 def test_saved_model_matches_keras(tiny: dict[str, Path]) -> None:
     x = np.load(tiny["calib"])[:4]
     a = np.asarray(load_model(tiny["keras"]).predict(x, verbose=0))
@@ -125,12 +129,14 @@ def test_saved_model_matches_keras(tiny: dict[str, Path]) -> None:
     assert np.allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.host
 def test_two_inputs_unsupported(tiny: dict[str, Path]) -> None:
     with pytest.raises(UnsupportedError) as exc:
         model_io_shapes(load_model(tiny["two_inputs"]), "two.keras")
     assert "2 inputs" in one_line(exc)
 
 
+@pytest.mark.host
 def test_bad_model_files(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     (tmp_path / "random.keras").write_bytes(rng.bytes(4096))

@@ -18,6 +18,8 @@ from tinykit.cli import cli
 from tinykit.graph import parse_tflite
 from tinykit.quantize.convert import convert_float, import_tf
 
+pytestmark = pytest.mark.unit  # committed fixture models; tests on `bad_models` (TF): host
+
 
 def quantize_by_hand(x: np.ndarray, model: bytes) -> np.ndarray:
     q = parse_tflite(model).input_tensors[0].quant
@@ -105,6 +107,7 @@ CASES = {
 }
 
 
+@pytest.mark.host
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_inputs(case: str, bad_models: Path, model_dir: Path) -> None:
     model, data, words = CASES[case]
@@ -115,6 +118,7 @@ def test_bad_inputs(case: str, bad_models: Path, model_dir: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("tinykit: error:") and words in lines[0]
 
 
+@pytest.mark.host
 @pytest.mark.parametrize("case", ["truncated", "random", "float"])
 def test_subprocess_errors_are_one_line(case: str, bad_models: Path) -> None:
     model, data, words = CASES[case]

@@ -23,6 +23,8 @@ from tinykit.project.render import ProjectSpec, render_project
 from tinykit.project.write import MANIFEST, write_project
 from tinykit.reference import measure_arena
 
+pytestmark = pytest.mark.unit  # rendering; shim compiles (gcc) and Keras/TF builds: host
+
 SHIM = Path(__file__).parent / "arduino_shim"
 REAL_BOARDS = [b.id for b in all_boards() if not b.emulated]
 
@@ -133,6 +135,7 @@ def _shim_build(project_dir: Path, out: Path) -> Path:
     return exe
 
 
+@pytest.mark.host
 @pytest.mark.parametrize("board_id", REAL_BOARDS)
 def test_real_board_sources_compile_and_boot_on_arduino_shim_fake_board(ds_cnn, tmp_path, board_id):
     project = tmp_path / "proj"
@@ -144,12 +147,13 @@ def test_real_board_sources_compile_and_boot_on_arduino_shim_fake_board(ds_cnn, 
     assert "ds_cnn" in banner and model_hash(ds_cnn.tflite) in banner
 
 
-def test_build_cli_quantizes_keras_and_renders(ds_cnn, tmp_path):
+@pytest.mark.host
+def test_build_cli_quantizes_keras_and_renders(trained_ds_cnn, tmp_path):
     calib = tmp_path / "calib.npy"
-    np.save(calib, ds_cnn.calib[:50])
+    np.save(calib, trained_ds_cnn.calib[:50])
     out = tmp_path / "kws-esp32s3"
-    result = CliRunner().invoke(cli, ["build", ds_cnn.keras_path, "--board", "esp32s3", "--data", str(calib),
-                                      "-o", str(out), "--json"])
+    result = CliRunner().invoke(cli, ["build", trained_ds_cnn.keras_path, "--board", "esp32s3", "--data",
+                                      str(calib), "-o", str(out), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["ok"] and report["board"] == "esp32s3"
@@ -157,11 +161,16 @@ def test_build_cli_quantizes_keras_and_renders(ds_cnn, tmp_path):
     assert (out / "platformio.ini").exists() and (out / "tinykit-build.json").exists()
     saved = json.loads((out / "tinykit-build.json").read_text())
     assert saved["model"]["hash"] == report["model"]["hash"]
+    quantized = saved["quantize"]  # the quantize step's figures, as `tinykit quantize --json` has them
+    assert quantized == report["quantize"] and quantized["int8_bytes"] < quantized["float_bytes"]
+    assert quantized["calibration_samples"] + quantized["holdout_samples"] == 50
+    assert quantized["agreement"]["kind"] == "top1" and quantized["agreement"]["top1"] is not None
 
 
-def test_build_keras_without_data_is_a_one_line_error(ds_cnn, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tinykit", "build", ds_cnn.keras_path, "--board", "esp32s3",
-                             "-o", str(tmp_path / "x")], capture_output=True, text=True)
+@pytest.mark.host
+def test_build_keras_without_data_is_a_one_line_error(trained_ds_cnn, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "tinykit", "build", trained_ds_cnn.keras_path, "--board",
+                             "esp32s3", "-o", str(tmp_path / "x")], capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "--data" in result.stderr
 
@@ -181,6 +190,7 @@ def big_model(tmp_path_factory):
     return path
 
 
+@pytest.mark.host
 def test_build_over_budget_exits_1_and_force_goes_on(big_model, tmp_path):
     out = tmp_path / "big-esp32s3"
     r = CliRunner().invoke(cli, ["build", str(big_model), "--board", "esp32s3", "-o", str(out), "--json"])
@@ -196,3 +206,27 @@ def test_unknown_board_suggests(ds_cnn, model_dir):
     r = subprocess.run([sys.executable, "-m", "tinykit", "build", str(model_dir / "ds_cnn.tflite"),
                         "--board", "esp32-s4"], capture_output=True, text=True)
     assert r.returncode == 2 and "esp32" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_build_with_a_profile_toml(model_dir, tmp_path):
+    """--board takes a custom profile .toml (validated like the shipped ones), render only."""
+    shipped = get_board("nucleo-l4r5zi")
+    profile = tmp_path / "my-l4.toml"
+    profile.write_text(shipped.source.read_text().replace('id = "nucleo-l4r5zi"', 'id = "my-l4"'))
+    out = tmp_path / "proj"
+    r = CliRunner().invoke(cli, ["build", str(model_dir / "ds_cnn.tflite"), "--board", str(profile),
+                                 "-o", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert report["board"] == "my-l4" and report["analyze"]["board"] == "my-l4"
+    assert report["analyze"]["budget"]["ram"]["budget"] == shipped.memory.ram_budget
+    ini = (out / "platformio.ini").read_text()
+    assert f"board = {shipped.platformio.board}" in ini and "my-l4" in ini
+
+
+def test_bad_profile_toml_is_a_one_line_error(model_dir, tmp_path):
+    profile = tmp_path / "broken.toml"
+    profile.write_text('id = "broken"\n')
+    r = subprocess.run([sys.executable, "-m", "tinykit", "build", str(model_dir / "ds_cnn.tflite"),
+                        "--board", str(profile), "-o", str(tmp_path / "x")], capture_output=True, text=True)
+    assert r.returncode == 2 and "broken.toml" in r.stderr and r.stderr.count("\n") == 1

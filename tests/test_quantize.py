@@ -18,7 +18,9 @@ from tinykit.cli import cli
 from tinykit.errors import QuantizeError
 from tinykit.graph import parse_tflite
 from tinykit.quantize import QuantizeConfig, quantize
-from tinykit.quantize.tensorio import dequantize_array, quantize_array
+from tinykit.tensors import dequantize_array, quantize_array
+
+pytestmark = pytest.mark.host  # TF conversion; config checks: unit
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +28,14 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return tiny_models(tmp_path_factory.mktemp("tiny"))
 
 
-def test_fixture_agreement(any_model: FixtureModel) -> None:
+def test_fixture_agreement(trained_model: FixtureModel) -> None:
     """Measured on data held back from calibration; the thresholds sit below the
     figures measured for the fixture models (top-1 1.0, cosine >= 0.999)."""
-    r = quantize(any_model.keras_path, any_model.calib, QuantizeConfig())
+    r = quantize(trained_model.keras_path, trained_model.calib, QuantizeConfig())
     a = r.agreement
-    assert r.calibration_samples + r.holdout_samples == len(any_model.calib)
+    assert r.calibration_samples + r.holdout_samples == len(trained_model.calib)
     assert a.on == "holdout" and a.samples == r.holdout_samples == 40
-    if any_model.labels is not None:
+    if trained_model.labels is not None:
         assert a.kind == "top1" and a.top1 is not None and a.top1 >= 0.8
     else:
         assert a.kind == "regression" and a.top1 is None
@@ -43,19 +45,19 @@ def test_fixture_agreement(any_model: FixtureModel) -> None:
     assert graph.input_tensors[0].dtype == "int8" and graph.output_tensors[0].dtype == "int8"
 
 
-def test_agreement_recomputed_by_hand(autoencoder: FixtureModel) -> None:
+def test_agreement_recomputed_by_hand(trained_autoencoder: FixtureModel) -> None:
     """The API's figures equal ones computed here from the Keras model and TFLM."""
     from tinykit.load import load_model
 
     cfg = QuantizeConfig(holdout=0.25, seed=3)
-    r = quantize(autoencoder.keras_path, autoencoder.calib, cfg)
-    order = np.random.default_rng(3).permutation(len(autoencoder.calib))
-    held = autoencoder.calib[order[:50]]
+    r = quantize(trained_autoencoder.keras_path, trained_autoencoder.calib, cfg)
+    order = np.random.default_rng(3).permutation(len(trained_autoencoder.calib))
+    held = trained_autoencoder.calib[order[:50]]
     g = parse_tflite(r.tflite)
     tin, tout = g.input_tensors[0], g.output_tensors[0]
     q = reference.run(r.tflite, quantize_array(held, tin.quant)).outputs
     got = dequantize_array(q, tout.quant)
-    want = np.asarray(load_model(autoencoder.keras_path).predict(held, verbose=0))
+    want = np.asarray(load_model(trained_autoencoder.keras_path).predict(held, verbose=0))
     rmse = float(np.sqrt(np.mean((got.astype(np.float64) - want) ** 2)))
     assert r.holdout_samples == 50
     assert r.agreement.rmse == pytest.approx(rmse, rel=1e-6)
@@ -76,6 +78,7 @@ def test_single_sample_calibrates_and_compares_on_it(tiny: dict[str, Path]) -> N
     assert r.agreement.on == "calibration" and r.agreement.samples == 1
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("kwargs", [{"io": "int4"}, {"holdout": 1.0}, {"holdout": -0.1}])
 def test_bad_config(kwargs: dict) -> None:
     with pytest.raises(QuantizeError):

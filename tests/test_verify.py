@@ -14,10 +14,13 @@ from click.testing import CliRunner
 
 from tinykit.cli import cli
 from tinykit.codegen.api import generate, write_files
-from tinykit.errors import ToolError
+from tinykit.errors import DataError, ToolError
 from tinykit.graph import parse_tflite
-from tinykit.verify.api import first_diff_layer
+from tinykit.tensors import quantize_array
+from tinykit.verify.api import first_diff_layer, make_inputs
 from tinykit.verify.build import build_host
+
+pytestmark = pytest.mark.host  # TF conversion + gcc; the bad-input check: unit
 
 KEYS = {"bit_exact", "samples", "mismatches", "max_abs_diff", "first_diff_layer",
         "aot_ram_bytes", "arena_bytes", "scratch_bytes", "tflm_arena_bytes", "ram_ratio",
@@ -52,6 +55,37 @@ def test_cli_json_bit_exact(small_model: bytes, tmp_path: Path) -> None:
     assert (tmp_path / "keep" / "generated" / "model.c").is_file()
 
 
+def test_cli_data_npz(small_model: bytes, tmp_path: Path) -> None:
+    """--data takes .npz like every verb (tinykit.load): float samples under the key x."""
+    path = tmp_path / "small.tflite"
+    path.write_bytes(small_model)
+    data = tmp_path / "x.npz"
+    np.savez(data, x=np.random.default_rng(1).random((4, 6, 6, 2)).astype(np.float32))
+    res = CliRunner().invoke(cli, ["verify", str(path), "-n", "1", "--data", str(data), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["bit_exact"] is True and report["samples"] == 5
+
+
+@pytest.mark.unit
+def test_data_files_are_read_by_the_shared_loader(ds_cnn, tmp_path: Path) -> None:  # noqa: ANN001
+    """.npy and .npz give the same inputs, float data quantized with the input's scale."""
+    graph = parse_tflite(ds_cnn.tflite, "ds_cnn")
+    tin = graph.input_tensors[0]
+    calib = ds_cnn.calib[:3].astype(np.float32)
+    np.save(tmp_path / "x.npy", calib)
+    np.savez(tmp_path / "x.npz", x=calib)
+    from_npy = make_inputs(graph, 2, 0, tmp_path / "x.npy")
+    from_npz = make_inputs(graph, 2, 0, tmp_path / "x.npz")
+    assert from_npz.dtype == np.int8 and from_npz.shape == (5, *tin.shape[1:])
+    np.testing.assert_array_equal(from_npy, from_npz)
+    np.testing.assert_array_equal(from_npz[2:], quantize_array(calib, tin.quant))
+    np.save(tmp_path / "bad.npy", calib[:, :-1])
+    with pytest.raises(DataError, match="bad.npy: samples have shape"):
+        make_inputs(graph, 0, 0, tmp_path / "bad.npy")
+
+
+@pytest.mark.unit
 def test_cli_bad_input_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.tflite"
     bad.write_bytes(b"not a model at all")

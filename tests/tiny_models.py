@@ -16,7 +16,7 @@ PYTHON = sys.executable
 def tiny_models(directory: Path) -> dict[str, Path]:
     """Write a classifier (.keras, .h5, SavedModel) and a regressor (.keras), plus
     float calibration data, into ``directory``; return their paths by name."""
-    from tinykit.quantize.quiet import quiet
+    from tinykit.tf import quiet
 
     tf = import_tf()
     tf.keras.utils.set_random_seed(1)

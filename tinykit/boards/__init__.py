@@ -1,7 +1,8 @@
 """Board profiles: one ``boards/<id>.toml`` per board, validated on load.
 
-Every other stage reads boards through :func:`get_board` / :func:`all_boards`;
-nothing else parses the TOML files.
+Every other stage reads boards through :func:`resolve` (what every ``--board``
+takes: an id, an alias or a profile ``.toml``) and :func:`all_boards`; nothing
+else parses the TOML files.
 """
 
 from __future__ import annotations
@@ -247,3 +248,17 @@ def get_board(name: str) -> Board:
     close = difflib.get_close_matches(key, list(by_name), n=3, cutoff=0.4)
     hint = f"did you mean {', '.join(close)}?" if close else "see `tinykit boards`"
     raise BoardError(f"unknown board {name!r}", hint=f"{hint} Known: {', '.join(sorted(boards))}")
+
+
+def resolve(board: str | Path | Board) -> Board:
+    """What ``--board`` names: a :class:`Board` as is, the path of a profile ``.toml``
+    (a custom board, validated like the shipped ones), or a shipped board's id or alias.
+
+    >>> resolve("nucleo-l4r5zi").id == resolve(resolve("nucleo-l4r5zi")).id
+    True
+    """
+    if isinstance(board, Board):
+        return board
+    if isinstance(board, Path) or str(board).strip().lower().endswith(".toml"):
+        return parse_board(Path(board))
+    return get_board(board)

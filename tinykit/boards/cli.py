@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from tinykit.boards import Board, all_boards, get_board
+from tinykit.boards import Board, all_boards, resolve
 from tinykit.output import human_bytes, out, print_json
 
 PIPE_WIDTH = 160  # table width when stdout is not a terminal (there is no width to ask)
@@ -87,8 +87,8 @@ def boards(ctx: click.Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
 @click.pass_context
 def show(ctx: click.Context, board_id: str, as_json: bool) -> None:
-    """Show every field of one board profile (by id or alias)."""
-    d = board_detail(get_board(board_id))
+    """Show every field of one board profile (by id or alias, or a profile .toml to check)."""
+    d = board_detail(resolve(board_id))
     if as_json:
         print_json({"board": d})
         ctx.exit(0)

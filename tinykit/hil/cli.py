@@ -63,7 +63,7 @@ def test(ctx: click.Context, model: Path, port: str | None, board: str | None, d
     finally:
         progress.stop()
     if json_path and str(json_path) == "-":
-        print_json(suite.as_dict())
+        print_json(suite.to_dict())
     else:
         _print(suite)
     ctx.exit(exit_code(suite))

@@ -20,7 +20,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_json(suite: SuiteResult, path: Path) -> None:
-    _atomic_write(path, json.dumps({"tinykit_version": __version__, **suite.as_dict()}, indent=2) + "\n")
+    _atomic_write(path, json.dumps({"tinykit_version": __version__, **suite.to_dict()}, indent=2) + "\n")
 
 
 def write_junit(suite: SuiteResult, path: Path) -> None:

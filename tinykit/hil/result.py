@@ -26,7 +26,7 @@ class CaseResult:
     label: int | None = None
     message: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "status": self.status.value, "device_us": self.device_us,
                 "max_abs_diff": self.max_abs_diff, "top1_device": self.top1_device,
                 "top1_reference": self.top1_reference, "label": self.label, "message": self.message}
@@ -86,7 +86,7 @@ class SuiteResult:
             "stopped": self.stopped,
         }
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "model_hash": self.model_hash, "port": self.port,
                 "device": self.device, **self.summary(), "wall_seconds": round(self.wall_seconds, 3),
-                "cases": [c.as_dict() for c in self.cases]}
+                "cases": [c.to_dict() for c in self.cases]}

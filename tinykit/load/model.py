@@ -46,8 +46,7 @@ def model_kind(path: Path) -> str:
 def load_model(path: str | Path) -> Any:
     """Load a Keras model (``.keras``/``.h5``) or wrap a SavedModel's ``serving_default``
     signature in a Keras model. Raises :class:`ModelError` in one line."""
-    from tinykit.quantize.convert import import_tf
-    from tinykit.quantize.quiet import quiet
+    from tinykit.tf import import_tf, quiet
 
     p = Path(path)
     kind = model_kind(p)

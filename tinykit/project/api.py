@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tinykit.boards import Board, get_board
+from tinykit.boards import Board, resolve
 from tinykit.errors import ExitCode, ModelError, TinykitError
 from tinykit.graph import model_hash, parse_tflite
 from tinykit.project.render import ProjectSpec, render_project
@@ -26,7 +26,7 @@ KERAS_SUFFIXES = (".keras", ".h5", ".hdf5")
 @dataclass(frozen=True)
 class BuildConfig:
     model: Path
-    board: str
+    board: str | Board  # an id, an alias, a profile .toml path, or a Board
     data: Path | None = None
     out_dir: Path | None = None
     runtime: str = "aot"
@@ -45,14 +45,14 @@ class BuildReport:
     exit_code: int = ExitCode.OK
     problem: str = ""
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"board": self.board, "runtime": self.runtime, "project_dir": str(self.project_dir),
                 "ok": self.exit_code == ExitCode.OK, "exit_code": int(self.exit_code),
                 "problem": self.problem, **self.steps}
 
     def save(self) -> None:
         if self.project_dir.is_dir():
-            (self.project_dir / REPORT).write_text(json.dumps(self.as_dict(), indent=2, default=str) + "\n")
+            (self.project_dir / REPORT).write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n")
 
 
 def default_dir(model: Path, board: Board) -> Path:
@@ -75,13 +75,12 @@ def load_model_bytes(config: BuildConfig, report: BuildReport, say: Callable[[st
 
     say(f"quantizing {model.name} with {config.data} ...")
     result = quantize(model, config.data, QuantizeConfig())
-    report.steps["quantize"] = result.as_dict() if hasattr(result, "as_dict") else {
-        "float_bytes": result.float_bytes, "int8_bytes": result.int8_bytes}
+    report.steps["quantize"] = result.to_dict()
     return result.tflite
 
 
 def build(config: BuildConfig, say: Callable[[str], None] = lambda s: None) -> BuildReport:
-    board = get_board(config.board)
+    board = resolve(config.board)
     model_path = Path(config.model)
     out = Path(config.out_dir) if config.out_dir else default_dir(model_path, board)
     report = BuildReport(board.id, config.runtime, out)
@@ -105,8 +104,8 @@ def _build(config: BuildConfig, board: Board, out: Path, report: BuildReport,
     report.steps["model"] = {"name": graph.name, "hash": model_hash(model_bytes),
                              "bytes": len(model_bytes), "ops": len(graph.ops)}
 
-    analysis = analyze(model_bytes, AnalyzeConfig(board.id, config.runtime), name=graph.name)
-    report.steps["analyze"] = analysis.as_dict()
+    analysis = analyze(model_bytes, AnalyzeConfig(board, config.runtime), name=graph.name)
+    report.steps["analyze"] = analysis.to_dict()
     if not analysis.ok:
         report.exit_code = ExitCode.CHECK_FAILED
         report.problem = analysis.verdict

@@ -13,7 +13,7 @@ from tinykit.project.api import build as run_build
 
 @click.command("build")
 @click.argument("model", type=click.Path(path_type=Path))
-@click.option("--board", "-b", required=True, help="Board id or alias (see `tinykit boards`).")
+@click.option("--board", "-b", required=True, help="Board id or alias (see `tinykit boards`), or a profile .toml.")
 @click.option("--data", type=click.Path(path_type=Path), help="Calibration data (.npy/.npz) to quantize a Keras model.")
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), help="Project folder [build/<model>-<board>].")
 @click.option("--runtime", type=click.Choice(["aot", "tflm"]), default="aot", show_default=True)
@@ -41,9 +41,9 @@ def build(ctx: click.Context, model: Path, board: str, data: Path | None, out_di
     config = BuildConfig(model, board, data, out_dir, runtime, protocol, arena, do_compile, force)
     report = run_build(config, say=note)
     if as_json:
-        print_json(report.as_dict())
+        print_json(report.to_dict())
     else:
-        _print(report.as_dict())
+        _print(report.to_dict())
     ctx.exit(report.exit_code)
 
 

@@ -8,8 +8,8 @@ same model (file vs file), ``int8_bytes`` the size of the int8 .tflite.
 Agreement: the float Keras model against the int8 model run in the TFLM reference
 (float inputs quantized with the input scale/zero point, outputs dequantized), on
 the held-back samples. When every float output row is a probability vector (>= 2
-values in [0, 1] summing to 1, i.e. a softmax) the model is a classifier and the
-figure is top-1 agreement; otherwise it is a regression and the figure is the mean
+values in [0, 1] summing to 1, i.e. a softmax: :func:`tinykit.tensors.is_classifier`)
+the model is a classifier and the figure is top-1 agreement; otherwise it is a regression and the figure is the mean
 per-sample cosine similarity. RMSE and cosine are reported for both kinds.
 """
 
@@ -107,7 +107,7 @@ def compare(float_out: np.ndarray, int8_out: np.ndarray, on: str = "holdout") ->
     >>> round(compare(np.array([[1.0, 2.0]]), np.array([[2.0, 4.0]])).cosine, 9)
     1.0
     """
-    from tinykit.quantize.tensorio import is_probabilities
+    from tinykit.tensors import top1 as classes
 
     f = np.asarray(float_out, np.float64).reshape(len(float_out), -1)
     q = np.asarray(int8_out, np.float64).reshape(len(int8_out), -1)
@@ -121,9 +121,10 @@ def compare(float_out: np.ndarray, int8_out: np.ndarray, on: str = "holdout") ->
     cosine = float(np.mean(cos))
     top1 = None
     kind = "regression"
-    if is_probabilities(f):
+    float_classes = classes(f)
+    if float_classes is not None:
         kind = "top1"
-        top1 = float(np.mean(np.argmax(f, axis=1) == np.argmax(q, axis=1)))
+        top1 = float(np.mean(float_classes == np.argmax(q, axis=1)))
     return Agreement(kind, len(f), top1, rmse, cosine, on)
 
 
@@ -153,7 +154,7 @@ def quantize(model_path: str | Path, data: str | Path | np.ndarray,
     held, on = (batch[hold_idx], "holdout") if len(hold_idx) else (calib, "calibration")
 
     from tinykit.quantize.convert import convert_float, convert_int8
-    from tinykit.quantize.quiet import quiet
+    from tinykit.tf import quiet
 
     with quiet():
         tflite = convert_int8(model, calib, config.io)
@@ -168,7 +169,7 @@ def _agreement(tflite: bytes, held: np.ndarray, float_out: np.ndarray, on: str,
                what: str) -> Agreement:
     from tinykit import reference
     from tinykit.graph import parse_tflite
-    from tinykit.quantize.tensorio import to_model_input, to_real
+    from tinykit.tensors import to_model_input, to_real
 
     graph = parse_tflite(tflite, "quantized")
     tin, tout = graph.input_tensors[0], graph.output_tensors[0]

@@ -1,26 +1,21 @@
-"""Full-integer int8 conversion with TensorFlow (imported lazily: ~3 s, 600 MB)."""
+"""Full-integer int8 conversion with TensorFlow (imported lazily and quietly
+through :mod:`tinykit.tf`)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 
 from tinykit.errors import QuantizeError
+from tinykit.tf import import_tf, quiet
+
+__all__ = ["convert_float", "convert_int8", "fix_batch", "import_tf"]
 
 
-def import_tf() -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        import tensorflow as tf
-    except ImportError:
-        from tinykit.errors import ToolError
-
-        raise ToolError("TensorFlow is not installed; it is needed only to quantize",
-                        hint="pip install tensorflow-cpu (Linux/Windows) or tensorflow (macOS)") from None
-    tf.get_logger().setLevel("ERROR")
-    return tf
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def fix_batch(model: Any, tf: Any) -> Any:
@@ -38,7 +33,8 @@ def convert_int8(model: Any, calibration: np.ndarray, io: str = "int8") -> bytes
     (QUANTIZE/DEQUANTIZE at the edges).
     """
     tf = import_tf()
-    fixed = fix_batch(model, tf)
+    with quiet():
+        fixed = fix_batch(model, tf)
     calib = np.asarray(calibration, dtype=np.float32)
 
     def representative() -> Any:
@@ -54,20 +50,21 @@ def convert_int8(model: Any, calibration: np.ndarray, io: str = "int8") -> bytes
         conv.inference_output_type = tf.int8
     elif io != "float":
         raise QuantizeError(f"unknown --io {io!r}; expected int8 or float")
-    try:
-        return bytes(conv.convert())
-    except Exception as exc:  # the converter's messages are many lines long
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise QuantizeError(f"TFLite conversion failed: {first}") from None
+    with quiet():  # a QuantizeError carries what TensorFlow printed as a note
+        try:
+            return bytes(conv.convert())
+        except Exception as exc:  # the converter's messages are many lines long
+            raise QuantizeError(f"TFLite conversion failed: {_first_line(exc)}") from None
 
 
 def convert_float(model: Any) -> bytes:
     """The plain float32 .tflite of a Keras model (no optimization): the size
     baseline that the int8 model is compared with."""
     tf = import_tf()
-    conv = tf.lite.TFLiteConverter.from_keras_model(fix_batch(model, tf))
-    try:
-        return bytes(conv.convert())
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise QuantizeError(f"float TFLite conversion failed: {first}") from None
+    with quiet():
+        conv = tf.lite.TFLiteConverter.from_keras_model(fix_batch(model, tf))
+    with quiet():
+        try:
+            return bytes(conv.convert())
+        except Exception as exc:
+            raise QuantizeError(f"float TFLite conversion failed: {_first_line(exc)}") from None

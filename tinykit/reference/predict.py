@@ -41,12 +41,7 @@ def predict(model: bytes, data: np.ndarray, name: str = "model", what: str = "in
     from tinykit import reference
     from tinykit.graph import parse_tflite
     from tinykit.load import check_shape, validate_data
-    from tinykit.quantize.tensorio import (
-        is_probabilities,
-        probability_atol,
-        to_model_input,
-        to_real,
-    )
+    from tinykit.tensors import output_step, to_model_input, to_real, top1
 
     graph = parse_tflite(model, name)
     if not any(t.dtype == "int8" for t in graph.tensors):
@@ -60,7 +55,6 @@ def predict(model: bytes, data: np.ndarray, name: str = "model", what: str = "in
     model_in = to_model_input(batch, tin, what)
     result = reference.run(model, model_in.array)
     real = to_real(result.outputs, tout)
-    rows = real.reshape(len(real), -1)
-    argmax = np.argmax(rows, axis=1) if is_probabilities(rows, probability_atol(tout)) else None
+    argmax = top1(real, output_step(tout))
     return Prediction(result.outputs, real, argmax, tin.dtype, tout.dtype, model_in.quantized,
                       result.us_per_inference)

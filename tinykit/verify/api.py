@@ -18,7 +18,7 @@ import numpy as np
 from tinykit import reference
 from tinykit.codegen.api import GeneratedModel, generate, write_files
 from tinykit.errors import DataError, ModelError, ToolError
-from tinykit.graph import Graph, load_tflite, numpy_dtype
+from tinykit.graph import Graph, Tensor, load_tflite, numpy_dtype
 from tinykit.verify.build import arm_flash_bytes, build_host
 
 
@@ -59,7 +59,7 @@ class VerifyReport:
 
 def make_inputs(graph: Graph, samples: int, seed: int, data: Path | None) -> np.ndarray:
     """``samples`` random inputs (int8 uniform over [-128, 127], floats N(0,1)) followed
-    by the samples of ``data`` (.npy; float data is quantized for an int8 input)."""
+    by the samples of ``data`` (.npy/.npz; float data is quantized for an int8 input)."""
     if samples < 0:
         raise DataError(f"--samples must be >= 0, got {samples}")
     t = graph.input_tensors[0]
@@ -70,29 +70,22 @@ def make_inputs(graph: Graph, samples: int, seed: int, data: Path | None) -> np.
     else:
         parts = [rng.standard_normal((samples, *t.shape[1:])).astype(dtype)]
     if data is not None:
-        parts.append(_load_data(data, t.shape[1:], t.dtype, t.quant))
+        parts.append(_load_data(data, t))
     x = np.concatenate(parts) if parts else parts[0]
     if len(x) == 0:
         raise DataError("no samples to verify", hint="use --samples N or --data X.npy")
     return x.reshape(len(x), *t.shape[1:])
 
 
-def _load_data(path: Path, shape: tuple[int, ...], dtype: str, quant: Any) -> np.ndarray:
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read as .npy ({exc})") from None
-    if x.size % max(1, int(np.prod(shape))) or x.size == 0:
-        raise DataError(f"{path}: shape {x.shape} does not hold inputs of shape {shape}")
-    x = x.reshape(-1, *shape)
-    if dtype == "int8" and np.issubdtype(x.dtype, np.floating):
-        if quant is None:
-            raise DataError("the model input is int8 but not quantized")
-        q = np.round(x / quant.scale[0]) + quant.zero_point[0]
-        return np.clip(q, -128, 127).astype(np.int8)
-    if dtype == "int8" and (x.min() < -128 or x.max() > 127):
-        raise DataError(f"{path}: integer data outside int8 range")
-    return x.astype(numpy_dtype(dtype))
+def _load_data(path: Path, tensor: Tensor) -> np.ndarray:
+    """The samples of ``path`` (.npy/.npz, read by :func:`tinykit.load.load_data`) for
+    the input tensor: float data is quantized for an integer input."""
+    from tinykit.load import check_shape, load_data
+    from tinykit.tensors import to_model_input
+
+    what = Path(path).name
+    x = check_shape(load_data(path), tensor.shape[1:], what)
+    return to_model_input(x, tensor, what).array
 
 
 def _run_binary(exe: Path, work: Path, x: np.ndarray, out_shape: tuple[int, ...],

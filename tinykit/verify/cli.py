@@ -21,7 +21,7 @@ Exit codes:
 @click.option("--samples", "-n", default=20, show_default=True, type=int,
               help="Random int8 inputs to compare.")
 @click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="Extra inputs (.npy, float data is quantized).")
+              help="Extra inputs (.npy, or .npz with key x; float data is quantized).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random inputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--keep", type=click.Path(path_type=Path), default=None,
