@@ -8,7 +8,7 @@ STAMP := $(VENV)/.tinykit-installed
 APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 PYTEST_ARGS ?=
 
-.PHONY: setup tools test demo bench lint clean
+.PHONY: setup tools test test-fast fixtures demo bench lint clean
 
 setup: $(STAMP) tools
 
@@ -31,8 +31,22 @@ tools:
 	  fi; \
 	fi
 
+# Test tiers: every test has exactly one marker (pyproject.toml; assigned in tests/conftest.py).
+#   unit  no TF conversion/training, no compiler, no emulator (numpy + TFLM interpreter); all doctests
+#   host  gcc/g++/arm-none-eabi-gcc or TF conversion/training
+#   emu   QEMU or PlatformIO
+# `make test-fast` runs the unit tier (< 60 s, never imports TensorFlow); `make test` runs all three.
+# Pick a tier with PYTEST_ARGS, e.g. `make test PYTEST_ARGS='-m "not emu"'`.
 test: setup
 	$(PY) -m pytest -q --doctest-modules tinykit tests $(PYTEST_ARGS)
+
+test-fast: $(STAMP)  # the unit tier needs no Debian tools
+	$(PY) -m pytest -q -m unit --doctest-modules tinykit tests $(PYTEST_ARGS)
+
+# The committed fixture models (tests/fixtures/*.tflite + MANIFEST.json), rebuilt with
+# TensorFlow from tests/fixture_models.py; tests/test_fixtures.py says when this is due.
+fixtures: $(STAMP)
+	$(PY) tests/fixtures/regenerate.py
 
 demo: setup
 	$(PY) examples/demo.py

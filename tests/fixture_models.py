@@ -2,7 +2,11 @@
 trained briefly on synthetic data it generates (so softmax outputs are not
 flat) and quantized to int8 with the real TF converter.
 
-Used by tests (session fixtures) and by ``make bench``.
+Used by ``make bench`` and by tests/fixtures/regenerate.py (``make fixtures``),
+which commits the four .tflite files under tests/fixtures/; the tests load those
+(tests/committed_fixtures.py) and rebuild here only where they need the float
+Keras model (the ``trained_*`` fixtures, host tier). The calibration samples are
+plain numpy (:func:`calibration`), so loading a committed model needs no TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,16 +17,23 @@ from typing import Any
 import numpy as np
 
 from tinykit.quantize import convert_int8, import_tf
-from tinykit.quantize.quiet import quiet
+from tinykit.tf import quiet
 
 
 @dataclass(frozen=True)
 class FixtureModel:
     name: str
-    keras_path: str
     tflite: bytes
     calib: np.ndarray  # float samples (N, *input_shape)
     labels: np.ndarray | None  # int labels for classifiers
+    keras: str | None = None  # the trained float model (.keras); None for a committed fixture
+
+    @property
+    def keras_path(self) -> str:
+        if self.keras is None:
+            raise LookupError(f"{self.name}: the committed fixture has no float Keras model; use the "
+                              f"trained_{self.name} / trained_model fixture (TensorFlow, host tier)")
+        return self.keras
 
 
 def synthetic(shape: tuple[int, ...], classes: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -102,27 +113,40 @@ SPECS = {
 }
 
 
+def training_data(name: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """The synthetic training set of one fixture model (numpy only): samples and,
+    for classifiers, int labels."""
+    _, shape, classes, n = SPECS[name]
+    if classes:
+        return synthetic(shape, classes, n, seed)
+    rng = np.random.default_rng(seed)
+    base = np.sin(np.linspace(0, 20, 640, dtype=np.float32))
+    x = (base[None, :] * rng.random((n, 1)) + 0.1 * rng.standard_normal((n, 640))).astype(np.float32)
+    return x, None
+
+
+def calibration(name: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
+    """The first 200 training samples (and labels): the int8 calibration set."""
+    x, labels = training_data(name, seed)
+    return x[:200], labels[:200] if labels is not None else None
+
+
 def build(name: str, directory: str, seed: int = 0) -> FixtureModel:
     """Build, train briefly, save (.keras) and quantize one fixture model."""
     tf = import_tf()
     tf.keras.utils.set_random_seed(seed)
-    builder, shape, classes, n = SPECS[name]
+    builder, _, classes, _ = SPECS[name]
     model = builder(tf)
+    x, labels = training_data(name, seed)
     if classes:
-        x, y = synthetic(shape, classes, n, seed)
         model.compile("adam", "sparse_categorical_crossentropy")
-        model.fit(x, y, epochs=3, batch_size=32, verbose=0)
-        labels: np.ndarray | None = y
+        model.fit(x, labels, epochs=3, batch_size=32, verbose=0)
     else:
-        rng = np.random.default_rng(seed)
-        base = np.sin(np.linspace(0, 20, 640, dtype=np.float32))
-        x = (base[None, :] * rng.random((n, 1)) + 0.1 * rng.standard_normal((n, 640))).astype(np.float32)
         model.compile("adam", "mse")
         model.fit(x, x, epochs=3, batch_size=32, verbose=0)
-        labels = None
     path = f"{directory}/{name}.keras"
     model.save(path)
-    calib = x[:200]
+    calib, calib_labels = calibration(name, seed)
     with quiet():  # the converter's chatter would drown benchmark output
         tflite = convert_int8(model, calib)
-    return FixtureModel(name, path, tflite, calib, labels[:200] if labels is not None else None)
+    return FixtureModel(name, tflite, calib, calib_labels, keras=path)

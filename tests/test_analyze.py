@@ -14,12 +14,14 @@ from click.testing import CliRunner
 
 from tinykit.analyze.api import AnalyzeConfig, analyze, aot_memory_plan, check_int8
 from tinykit.analyze.cli import analyze as analyze_cmd
-from tinykit.plan import GreedyPlanner, lifetimes
 from tinykit.boards import get_board, parse_board
 from tinykit.codegen.api import generate
 from tinykit.errors import ModelError
 from tinykit.graph import parse_tflite
+from tinykit.plan import GreedyPlanner, lifetimes
 from tinykit.reference import measure_arena
+
+pytestmark = pytest.mark.unit  # committed fixture models; tests on the TF-converted `small` models: host
 
 REPO = Path(__file__).resolve().parent.parent
 BOARDS = ["nucleo-l4r5zi", "esp32s3", "qemu-m7"]
@@ -66,6 +68,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+@pytest.mark.host
 def test_hand_computed_macs_and_params(small: dict[str, Path]) -> None:
     a = analyze(small["conv"], AnalyzeConfig("stm32"))
     by_op = {x.op: x for x in a.layers}
@@ -85,6 +88,7 @@ def test_hand_computed_macs_and_params(small: dict[str, Path]) -> None:
     assert a.ok
 
 
+@pytest.mark.host
 def test_unsupported_op_names_layer_and_op(small: dict[str, Path]) -> None:
     graph = parse_tflite(small["sub"].read_bytes(), "sub")
     sub_op = next(op for op in graph.ops if op.kind == "SUB")
@@ -111,6 +115,7 @@ def test_unsupported_op_names_layer_and_op(small: dict[str, Path]) -> None:
     assert t.supported and t.ok
 
 
+@pytest.mark.host
 def test_float_model_is_refused(small: dict[str, Path]) -> None:
     with pytest.raises(ModelError, match="not int8-quantized"):
         analyze(small["float"], AnalyzeConfig("stm32"))
@@ -120,6 +125,7 @@ def test_float_model_is_refused(small: dict[str, Path]) -> None:
     assert len(lines) == 1 and "not int8-quantized" in lines[0] and "tinykit quantize" in lines[0]
 
 
+@pytest.mark.host
 def test_float_io_model_is_accepted(small: dict[str, Path]) -> None:
     graph = parse_tflite(small["float_io"].read_bytes(), "float_io")
     assert graph.input_tensors[0].dtype == "float32"
@@ -221,6 +227,7 @@ def _bad(tmp_path: Path, name: str, data: bytes) -> Path:
     return p
 
 
+@pytest.mark.host
 @pytest.mark.parametrize("case", ["truncated", "random", "missing", "not_tflite", "board"])
 def test_bad_input_is_one_line_exit_2(case: str, small: dict[str, Path], tmp_path: Path) -> None:
     good = small["conv"].read_bytes()

@@ -13,13 +13,14 @@ import pytest
 from aot_helpers import check, quantized
 
 from tinykit.codegen.api import generate, write_files
-from tinykit.ops import AOT_OPS
 from tinykit.errors import UnsupportedError
 from tinykit.graph import parse_tflite
+from tinykit.ops import AOT_OPS
 from tinykit.reference import measure_arena, run
-from tinykit.resources import firmware_dir
 from tinykit.verify.api import _run_binary
-from tinykit.verify.build import build_host, kernel_sources_used
+from tinykit.verify.build import build_host, kernel_sources_used, runtime_include_dirs
+
+pytestmark = pytest.mark.host  # host gcc, arm-none-eabi-gcc, TF conversion; one unit test
 
 # The RAM targets: AOT arena (incl. scratch) / TFLM arena.
 RAM_TARGET = {"ds_cnn": 0.5, "resnet": 0.6, "mobilenet": 0.6, "autoencoder": 0.6}
@@ -38,14 +39,15 @@ def test_fixture_models_bit_exact_and_small(any_model, tmp_path: Path) -> None: 
 def test_arm_compile(ds_cnn, cpu: str, tmp_path: Path) -> None:  # noqa: ANN001
     gen = generate(parse_tflite(ds_cnn.tflite, "ds_cnn"), ds_cnn.tflite)
     write_files(gen, tmp_path)
-    fw = firmware_dir()
+    includes = [f"-I{d}" for d in runtime_include_dirs()]
     for src in [tmp_path / "model.c", *kernel_sources_used(tmp_path)]:
         subprocess.run(["arm-none-eabi-gcc", f"-mcpu={cpu}", "-mthumb", "-std=c99", "-Os",
-                        "-Wall", "-Wextra", "-Werror", f"-I{tmp_path}", f"-I{fw / 'include'}",
-                        f"-I{fw / 'src'}", "-c", str(src), "-o", str(tmp_path / "x.o")],
+                        "-Wall", "-Wextra", "-Werror", f"-I{tmp_path}", *includes,
+                        "-c", str(src), "-o", str(tmp_path / "x.o")],
                        check=True, capture_output=True)
 
 
+@pytest.mark.unit
 def test_deterministic_and_banner(ds_cnn) -> None:  # noqa: ANN001
     g = parse_tflite(ds_cnn.tflite, "ds_cnn")
     a, b = generate(g, ds_cnn.tflite), generate(g, ds_cnn.tflite)

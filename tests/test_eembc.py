@@ -14,6 +14,8 @@ from faultproxy import DOUBLE_NAME, DOUBLE_OUT_QUANT, HostDevice, build_host_dev
 from tinykit.errors import DeviceError
 from tinykit.serial.eembc import EembcDevice
 
+pytestmark = pytest.mark.host  # the host device is built with gcc
+
 
 @pytest.fixture(scope="module")
 def device_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:

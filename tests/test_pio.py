@@ -24,7 +24,7 @@ from tinykit.pio.cli import flash
 from tinykit.pio.scons import ensure_tool_scons, pio_scons_version
 from tinykit.resources import firmware_dir
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.emu  # PlatformIO builds, QEMU uploads; the checks before pio runs: unit
 
 BOARDS = ["qemu-m4", "qemu-m7"]
 SERIAL_TIMEOUT_S = 10
@@ -276,6 +276,7 @@ def test_flash_finds_the_only_build_project(
     assert "2 projects for board 'qemu-m4'" in res.output
 
 
+@pytest.mark.unit
 def test_flash_without_a_project_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(flash, ["--board", "qemu-m7"])
@@ -284,6 +285,7 @@ def test_flash_without_a_project_is_a_clear_error(tmp_path: Path, monkeypatch: p
     assert "Traceback" not in res.output
 
 
+@pytest.mark.unit
 def test_flash_rejects_a_project_for_another_board(projects: dict[str, Path]) -> None:
     res = CliRunner().invoke(flash, [str(projects["qemu-m4"]), "--board", "qemu-m7"])
     assert res.exit_code == 2
@@ -293,6 +295,7 @@ def test_flash_rejects_a_project_for_another_board(projects: dict[str, Path]) ->
 # --- real boards without their platform: fail at once, never run pio --------------
 
 
+@pytest.mark.unit
 def test_real_board_without_platform_fails_without_running_pio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLATFORMIO_CORE_DIR", str(tmp_path / "core"))
     monkeypatch.delenv("PLATFORMIO_PLATFORMS_DIR", raising=False)
@@ -320,6 +323,7 @@ def test_real_board_without_platform_fails_without_running_pio(tmp_path: Path, m
     assert called == []
 
 
+@pytest.mark.unit
 def test_project_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="no platformio.ini"):
         api.build(tmp_path)
@@ -328,6 +332,7 @@ def test_project_errors_are_one_line(tmp_path: Path) -> None:
         api.build(tmp_path)
 
 
+@pytest.mark.unit
 def test_pio_env_is_offline_safe() -> None:
     env = api.pio_env()
     assert env["PLATFORMIO_SETTING_ENABLE_TELEMETRY"] == "no"

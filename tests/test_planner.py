@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from tinykit.graph import Graph, Op, Quant, Tensor, parse_tflite
 from tinykit.plan.planner import (
     GREEDY_ORDERS,
     PLANNERS,
@@ -16,7 +17,8 @@ from tinykit.plan.planner import (
     MemoryPlan,
     lifetimes,
 )
-from tinykit.graph import Graph, Op, Quant, Tensor, parse_tflite
+
+pytestmark = pytest.mark.unit
 
 GREEDY, LINEAR = GreedyPlanner(), LinearPlanner()
 

@@ -20,7 +20,7 @@ from tinykit.errors import BoardError, ToolError
 from tinykit.pio import api, qemu
 from tinykit.resources import firmware_dir
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.emu  # QEMU; setting/argument checks: unit, the arm-gcc-only one: host
 
 FLAGS = {
     "qemu-m4": ["-mcpu=cortex-m4", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
@@ -153,6 +153,7 @@ def test_without_icount(elves: dict[str, Path], monkeypatch: pytest.MonkeyPatch)
         qemu.stop("qemu-m4")
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(
     ("value", "expected"), [("0", "shift=0"), ("shift=3", "shift=3"), ("off", "off"), ("OFF", "off")]
 )
@@ -161,6 +162,7 @@ def test_icount_setting(value: str, expected: str, monkeypatch: pytest.MonkeyPat
     assert qemu.icount_setting() == expected
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("value", ["fast", "shift=x", "99"])
 def test_bad_icount_setting_is_a_tool_error(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TINYKIT_QEMU_ICOUNT", value)
@@ -168,6 +170,7 @@ def test_bad_icount_setting_is_a_tool_error(value: str, monkeypatch: pytest.Monk
         qemu.icount_setting()
 
 
+@pytest.mark.host
 def test_missing_qemu_names_the_apt_package(
     elves: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,6 +180,7 @@ def test_missing_qemu_names_the_apt_package(
     assert exc.value.format_message() == ("qemu-system-arm is not installed (sudo apt-get install qemu-system-arm)")
 
 
+@pytest.mark.unit
 def test_bad_inputs_are_clear_errors(state: Path) -> None:
     with pytest.raises(BoardError, match="real hardware"):
         qemu.start("esp32s3", state / "x.elf")
