@@ -15,7 +15,7 @@ from tinykit.graph import parse_tflite
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("name,n", [("ds_cnn", 300), ("mobilenet", 100), ("resnet", 100)])
+@pytest.mark.parametrize("name,n", [("ds_cnn", 150), ("mobilenet", 60), ("resnet", 60)])
 def test_mutants_never_crash_the_pipeline(name: str, n: int, request: pytest.FixtureRequest) -> None:
     model = request.getfixturevalue(name)
     outcomes, crashes = fuzz(model.tflite, n, seed=7)

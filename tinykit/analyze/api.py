@@ -14,14 +14,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tinykit.boards import Board
+from tinykit.boards import resolve as resolve_board
+from tinykit.errors import ModelError, ReferenceError_, UnsupportedError
+from tinykit.graph import Graph, Op, load_tflite, parse_tflite
 from tinykit.ops import RUNTIME_OPS, RUNTIMES, code_bytes_estimate, cost, unsupported_reason
 from tinykit.plan import ALIGNMENT, GreedyPlanner, MemoryPlan, lifetimes, plan_arena
 from tinykit.plan import scratch as planned_scratch
-from tinykit.boards import Board, get_board, parse_board
-from tinykit.errors import ModelError, ReferenceError_, UnsupportedError
-from tinykit.graph import Graph, Op, load_tflite, parse_tflite
 from tinykit.reference import ArenaReport, measure_arena
-
 
 
 @dataclass(frozen=True)
@@ -79,17 +79,23 @@ class Budget:
     headroom: int
     headroom_pct: float
     fits: bool
+    known: bool = True  # False: the runtime cannot run the model, so its RAM is unknown
 
     @classmethod
     def of(cls, used: int, budget: int) -> Budget:
         """
         >>> Budget.of(750, 1000)
-        Budget(budget=1000, used=750, headroom=250, headroom_pct=25.0, fits=True)
+        Budget(budget=1000, used=750, headroom=250, headroom_pct=25.0, fits=True, known=True)
         >>> Budget.of(1200, 1000).fits
         False
         """
         headroom = budget - used
         return cls(budget, used, headroom, round(100.0 * headroom / budget, 2), headroom >= 0)
+
+    @classmethod
+    def unknown(cls, budget: int) -> Budget:
+        """A figure that cannot be measured (never "fits")."""
+        return cls(budget, 0, 0, 0.0, False, known=False)
 
 
 @dataclass(frozen=True)
@@ -124,12 +130,15 @@ class Analysis:
             problems.append(f"{len(self.unsupported)} op(s) not supported by the {self.runtime} "
                             f"runtime: " + "; ".join(str(u) for u in self.unsupported))
         for kind, b in (("RAM", self.ram), ("flash", self.flash)):
-            if not b.fits:
+            if not b.known:
+                problems.append(f"{kind} unknown on {self.board}: the {self.runtime} runtime cannot "
+                                f"run the model")
+            elif not b.fits:
                 problems.append(f"{kind} over budget on {self.board}: needs {b.used} B, "
                                 f"budget {b.budget} B ({-b.headroom} B over)")
         return "; ".join(problems) if problems else f"fits on {self.board} ({self.runtime})"
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "board": self.board,
@@ -196,16 +205,6 @@ def _layer(graph: Graph, op: Op, supported: bool) -> LayerInfo:
     )
 
 
-def resolve_board(board: str | Board) -> Board:
-    """A Board object, a board id or alias, or the path of a profile ``.toml``
-    (a custom board, validated like the shipped ones)."""
-    if isinstance(board, Board):
-        return board
-    if board.endswith(".toml"):
-        return parse_board(Path(board))
-    return get_board(board)
-
-
 def _tflm_arena(pending: Future[ArenaReport], graph: Graph) -> int | None:
     try:
         return pending.result().total
@@ -263,7 +262,8 @@ def _analysis(graph: Graph, data: bytes, board: Board, runtime: str,
         model=graph.name, board=board.id, runtime=runtime, layers=tuple(layers),
         totals=Totals(sum(x.params for x in layers), sum(x.macs for x in layers)),
         memory=memory,
-        ram=Budget.of(memory.ram_bytes, board.memory.ram_budget),
+        ram=(Budget.of(memory.ram_bytes, board.memory.ram_budget)
+             if runtime == "aot" or tflm_arena is not None else Budget.unknown(board.memory.ram_budget)),
         flash=Budget.of(memory.flash_bytes, board.memory.flash_budget),
         unsupported=tuple(unsupported),
     )

@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich import box
 from rich.table import Table
 
 from tinykit.analyze.api import RUNTIMES, Analysis, AnalyzeConfig
 from tinykit.analyze.api import analyze as run_analysis
 from tinykit.errors import ExitCode
+from tinykit.graph import short_layer_name
 from tinykit.output import err, human_bytes, out, print_json
 
 EPILOG = """\b
@@ -29,40 +31,45 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "x".join(str(d) for d in shape) or "scalar"
 
 
-def short_name(name: str, width: int = 28) -> str:
-    """The first part of a fused TF tensor name, its tail when too long.
-
-    >>> short_name("model/dense_1/MatMul;model/dense_1/BiasAdd")
-    'model/dense_1/MatMul'
-    >>> short_name("functional_1_1/ds_cnn_1/re_lu_5_1/Relu;x", width=16)
-    '…/re_lu_5_1/Relu'
-    """
-    first = name.split(";")[0]
-    return first if len(first) <= width else "…" + first[-(width - 1):]
+WIDE = 110  # below this many columns the table drops its borders and the input shapes
 
 
-def _layers_table(a: Analysis) -> Table:
-    t = Table(title=f"{a.model}: {len(a.layers)} layers ({a.runtime} runtime)", title_justify="left")
-    for col, right in (("#", True), ("layer", False), ("op", False), ("v", True), ("in", False),
-                       ("out", False), ("params", True), ("MACs", True), ("act. bytes", True)):
-        t.add_column(col, justify="right" if right else "left", no_wrap=col != "layer")
+def _layers_table(a: Analysis, width: int) -> Table:
+    """The per-layer table; readable at 80 columns and in logs (no column shrinks to
+    nothing: the numbers never wrap, the layer name is shortened)."""
+    wide = width >= WIDE
+    t = Table(title=f"{a.model}: {len(a.layers)} layers ({a.runtime} runtime)", title_justify="left",
+              box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD, pad_edge=wide,
+              padding=(0, 1), collapse_padding=not wide)
+    cols = [("#", True), ("layer", False), ("op", False), ("v", True)]
+    cols += [("in", False)] if wide else []
+    cols += [("out", False), ("params", True), ("MACs", True), ("act. B", True)]
+    for col, right in cols:
+        t.add_column(col, justify="right" if right else "left", no_wrap=True, min_width=len(col),
+                     overflow="ellipsis")
+    name_width = 28 if wide else max(8, min(20, width - 67))
     for x in a.layers:
         op = x.op if x.supported else f"[red]{x.op}[/]"
-        t.add_row(str(x.index), short_name(x.name), op, str(x.version), " ".join(map(_shape, x.input_shapes)),
-                  _shape(x.output_shape), f"{x.params:,}", f"{x.macs:,}", f"{x.activation_bytes:,}")
+        row = [str(x.index), short_layer_name(x.name, name_width), op, str(x.version)]
+        row += [" ".join(map(_shape, x.input_shapes))] if wide else []
+        row += [_shape(x.output_shape), f"{x.params:,}", f"{x.macs:,}", f"{x.activation_bytes:,}"]
+        t.add_row(*row)
     t.add_section()
-    t.add_row("", "total", "", "", "", "", f"{a.totals.params:,}", f"{a.totals.macs:,}", "")
+    total = ["", "total", "", ""] + ([""] if wide else [])
+    t.add_row(*total, "", f"{a.totals.params:,}", f"{a.totals.macs:,}", "")
     return t
 
 
 def _budget_line(kind: str, b: Any) -> str:
+    if not b.known:
+        return f"{kind:5} {'unknown':>11} of {b.budget:>9,} B  [red]UNKNOWN[/] (the runtime cannot run it)"
     color, word = ("green", "fits") if b.fits else ("red", "OVER")
     return (f"{kind:5} {b.used:>9,} B of {b.budget:>9,} B  [{color}]{word}[/]  "
             f"headroom {b.headroom:,} B ({b.headroom_pct:.1f}%)")
 
 
 def _print(a: Analysis) -> None:
-    out.print(_layers_table(a))
+    out.print(_layers_table(a, out.width))
     m = a.memory
     tflm = "n/a (TFLM cannot run it)" if m.tflm_arena_bytes is None else human_bytes(m.tflm_arena_bytes)
     out.print(f"RAM    aot arena {human_bytes(m.aot_ram_bytes)} (greedy plan), "
@@ -91,7 +98,7 @@ def analyze(ctx: click.Context, model: Path, board: str, runtime: str, as_json: 
     against a board's budget."""
     result = run_analysis(model, AnalyzeConfig(board, runtime))
     if as_json:
-        print_json(result.as_dict())
+        print_json(result.to_dict())
     else:
         _print(result)
         if not result.ok:

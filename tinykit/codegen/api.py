@@ -23,6 +23,7 @@ from tinykit.graph import Graph, Op, Tensor, model_hash
 from tinykit.ops import SPECS, unsupported_reason
 from tinykit.plan import Buffer, MemoryPlan, plan_arena
 from tinykit.resources import templates_dir
+
 _CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
           "float32": "float"}
 _TKTYPE = {"int8": "TK_INT8", "float32": "TK_FLOAT32", "int32": "TK_INT32", "int16": "TK_INT16",

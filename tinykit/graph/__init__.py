@@ -340,3 +340,36 @@ def model_hash(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()[:16]
+
+
+_MAIN_LAYER = re.compile(r"conv|dense|depthwise|matmul|pool|lstm|gru|rnn|attention|embedding", re.I)
+_NOT_MAIN = re.compile(r"^(batch_normalization|re_lu|relu|activation|dropout)", re.I)
+
+
+def short_layer_name(name: str, width: int = 24) -> str:
+    """A readable name for a fused TF tensor name: the Keras layer that does the op's
+    main work, without the model scope and the TF op suffix; cut at the front to
+    ``width`` characters.
+
+    >>> short_layer_name("functional_2_1/mobilenet_1/re_lu_14_1/Relu6;functional_2_1/mobilenet_1/"
+    ...                  "batch_normalization_14_1/batchnorm/add_1;functional_2_1/mobilenet_1/"
+    ...                  "conv2d_5_1/convolution;functional_2_1/mobilenet_1/x/sub1")
+    'conv2d_5_1'
+    >>> short_layer_name("model/dense_1/MatMul;model/dense_1/BiasAdd")
+    'dense_1'
+    >>> short_layer_name("Identity:0"), short_layer_name("serving_default_input:0")
+    ('Identity:0', 'serving_default_input:0')
+    >>> short_layer_name("a/very_long_layer_name_for_a_tiny_table_19_1/Conv2D", width=16)
+    '…tiny_table_19_1'
+    """
+    layers = []
+    for part in name.split(";"):
+        path = part.split("/")
+        if len(path) < 2:
+            continue
+        layer = path[-2] if not re.fullmatch(r"(batchnorm|BiasAdd|convolution)", path[-2]) else path[-3]
+        if layer not in layers:
+            layers.append(layer)
+    main = [x for x in layers if _MAIN_LAYER.search(x) and not _NOT_MAIN.match(x)]
+    best = (main or [x for x in layers if not _NOT_MAIN.match(x)] or layers or [name])[0]
+    return best if len(best) <= width else "…" + best[-(width - 1):]

@@ -24,7 +24,7 @@ from tinykit.ops import (
     softmax,
 )
 from tinykit.ops._common import data_movement
-from tinykit.ops.spec import Emitted, EmitContext, OpCost, OpSpec
+from tinykit.ops.spec import EmitContext, Emitted, OpCost, OpSpec
 from tinykit.ops.tflm import TFLM_ONLY
 
 _FAMILIES = (conv, fully_connected, pool, mean, add, mul, softmax, lut, concat, pad, quantize,

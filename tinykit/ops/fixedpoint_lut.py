@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tinykit.tensors import round_half_away
-
 from tinykit.ops.quant import (
     _wrap32,
     multiply_by_quantized_multiplier,
     rounding_divide_by_pot,
     sat_rounding_doubling_high_mul,
 )
+from tinykit.tensors import round_half_away
 
 INT32_MIN = -(1 << 31)
 INT32_MAX = (1 << 31) - 1

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from tinykit.plan.planner import GreedyPlanner, lifetimes
 from tinykit.graph import Graph, Op
+from tinykit.plan.planner import GreedyPlanner, lifetimes
 
 # inplace(graph, op, allowed) / scratch(graph, op, allowed): the rules when exactly the
 # growing ops in ``allowed`` run in place.
