@@ -169,3 +169,10 @@ def test_every_op_has_a_cost_rule() -> None:
         op = Op(0, kind, 1, (0, 0), (1,))
         assert cost(g, op).macs == 4 * 4 * 8, kind
     assert cost(g, Op(0, "RESHAPE", 1, (0,), (1,))).macs == 0
+
+
+def test_an_op_is_described_in_one_place() -> None:
+    """An op with an AOT spec carries its TFLM facts itself: no row left in ops/tflm.py."""
+    from tinykit.ops.tflm import TFLM_ONLY
+
+    assert not set(SPECS) & set(TFLM_ONLY)

@@ -8,35 +8,42 @@ code-size estimates. Adding an op is one module here, one C file under
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from tinykit.graph import Graph, Op
-from tinykit.ops import (
-    add,
-    concat,
-    conv,
-    fully_connected,
-    lut,
-    mean,
-    mul,
-    pad,
-    pool,
-    quantize,
-    reshape,
-    softmax,
-)
 from tinykit.ops._common import data_movement
 from tinykit.ops.spec import EmitContext, Emitted, OpCost, OpSpec
 from tinykit.ops.tflm import TFLM_ONLY
 
-_FAMILIES = (conv, fully_connected, pool, mean, add, mul, softmax, lut, concat, pad, quantize,
-             reshape)
+# Modules of this package that are helpers, not op families.
+_HELPERS = frozenset({"spec", "quant", "fixedpoint_lut", "tflm"})
 
-SPECS: dict[str, OpSpec] = {spec.kind: spec for family in _FAMILIES for spec in family.SPECS}
+
+def _families() -> list[str]:
+    """Every op-family module of this package (any module with ``SPECS``), by name."""
+    names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")
+             and m.name not in _HELPERS]
+    return sorted(names)
+
+
+def _collect() -> dict[str, OpSpec]:
+    specs: dict[str, OpSpec] = {}
+    for name in _families():
+        for spec in importlib.import_module(f"tinykit.ops.{name}").SPECS:
+            if spec.kind in specs:
+                raise RuntimeError(f"op {spec.kind} has two specs (tinykit.ops.{name})")
+            specs[spec.kind] = spec
+    return specs
+
+
+SPECS: dict[str, OpSpec] = _collect()
 
 # AOT: op -> highest op version supported.
 AOT_OPS: dict[str, int] = {kind: spec.version for kind, spec in SPECS.items()}
 # TFLM: op -> highest op version TFLM handles.
-TFLM_OPS: dict[str, int] = {**{k: s.tflm_version for k, s in SPECS.items()},
-                            **{k: t.version for k, t in TFLM_ONLY.items()}}
+TFLM_OPS: dict[str, int] = {**{k: t.version for k, t in TFLM_ONLY.items()},
+                            **{k: s.tflm_version for k, s in SPECS.items()}}
 RUNTIME_OPS: dict[str, dict[str, int]] = {"aot": AOT_OPS, "tflm": TFLM_OPS}
 RUNTIMES = tuple(RUNTIME_OPS)
 ALIAS_KINDS = frozenset(kind for kind, spec in SPECS.items() if spec.alias)
