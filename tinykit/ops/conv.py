@@ -87,7 +87,8 @@ def scratch_bytes(kind: str, g: dict[str, int]) -> int:
     (640, 448)
     """
     if kind == "DEPTHWISE_CONV_2D":
-        # one channel plane (Cortex-M DSP path) or a ring of pad_h + 1 input rows (elsewhere)
+        # one channel plane (Cortex-M DSP path, other than 3x3 over channels in fours) or a
+        # ring of pad_h + 1 input rows (the 3x3 DSP path and elsewhere)
         return max(g["out_h"] * g["out_w"], (g["pad_h"] + 1) * g["in_w"] * g["in_c"])
     return (g["pad_h"] * g["in_w"] + g["pad_w"] + 1) * g["out_c"]
 

@@ -7,7 +7,9 @@
  * stack buffer of TK_CONV_COL_BYTES with the padding filled with the input
  * zero point, which contributes (zp - zp) * w = 0 - so every window uses the
  * folded bias and a pure int8 dot product, 4 output channels per pass over the
- * window. Windows larger than the buffer take the reference path. */
+ * window (on Cortex-M with DSP: tk_conv_group4_dsp, the asm SXTB16/SMLAD loop of
+ * tk_dot.h and the four requantizations in one out-of-line call). Windows
+ * larger than the buffer take the reference path. */
 #include <string.h>
 
 #include "tk_dot.h"
@@ -115,6 +117,132 @@ static const int8_t *tk_conv_window(const TkConvParams *p, const int8_t *in, int
   return col;
 }
 
+#if TK_DOT_DSP
+/* Output channels oc..oc+3 of the window win (k bytes) into dst[oc..oc+3]:
+ * the asm dot-product loop, the k % 4 tail, the requantization, one call. */
+static __attribute__((noinline)) void tk_conv_group4_dsp(const TkConvParams *p,
+                                                         const int8_t *win, int32_t k,
+                                                         int32_t oc, int8_t *dst) {
+  const int8_t *const w = p->filter + oc * k;
+  const int32_t *const bf = p->bias_folded + oc;
+  const int32_t *const mult = p->mult + oc;
+  const int32_t *const shift = p->shift + oc;
+  const int32_t n4 = k & ~3;
+  int32_t a0 = bf[0], a1 = bf[1], a2 = bf[2], a3 = bf[3];
+  int32_t i;
+  if (n4 > 0) {
+    const int8_t *x = win;
+    const int8_t *const xend = win + n4;
+    const int8_t *w0 = w;
+    const int8_t *w2 = w + 2 * k;
+    const int32_t off = k - 4;
+    TK_DOT4_ASM(a0, a1, a2, a3, x, xend, w0, w2, off);
+  }
+  for (i = n4; i < k; ++i) {
+    const int32_t xv = win[i];
+    a0 += xv * w[i];
+    a1 += xv * w[k + i];
+    a2 += xv * w[2 * k + i];
+    a3 += xv * w[3 * k + i];
+  }
+  dst += oc;
+  dst[0] = tk_requant_s8(a0, mult[0], shift[0], p->output_offset, p->act_min, p->act_max);
+  dst[1] = tk_requant_s8(a1, mult[1], shift[1], p->output_offset, p->act_min, p->act_max);
+  dst[2] = tk_requant_s8(a2, mult[2], shift[2], p->output_offset, p->act_min, p->act_max);
+  dst[3] = tk_requant_s8(a3, mult[3], shift[3], p->output_offset, p->act_min, p->act_max);
+}
+#endif
+
+#if TK_DOT_DSP
+/* 1x1 convs as a matrix multiply over 2 output pixels x 2 output channels
+ * (Cortex-M with DSP): the two input pixels are widened once into int16 lane
+ * pairs on the stack, [A even, A odd, B even, B odd] per 4 inputs, so two LDRD
+ * load both pixels' operands and each weight word (SXTB16, 2 lanes) serves
+ * both pixels: 16 MACs in 16 instructions. Input channels a multiple of 4, at
+ * most TK_CONV_PAIR_MAX_C (the widened pair is 4 * in_c stack bytes). */
+#define TK_CONV_PAIR_MAX_C 128
+
+static int tk_conv_pair_fits(const TkConvParams *p) {
+  return p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0 && (p->in_c & 3) == 0 &&
+         p->in_c <= TK_CONV_PAIR_MAX_C && p->out_c >= 2;
+}
+
+/* Input pixel of output pixel q (raster order) of a 1x1 conv without padding. */
+static const int8_t *tk_conv_pair_src(const TkConvParams *p, const int8_t *in, int32_t q) {
+  const int32_t oy = q / p->out_w, ox = q - oy * p->out_w;
+  return in + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
+}
+
+/* All out_c outputs of the 1x1 conv at input pixels xa and xb into da and db
+ * (which may overlap xa and xb: both are read first). */
+static TK_NOINLINE void tk_conv_pair_dsp(const TkConvParams *p, const int8_t *xa,
+                                         const int8_t *xb, int8_t *da, int8_t *db) {
+  uint32_t xw[TK_CONV_PAIR_MAX_C];
+  const int32_t k = p->in_c, out_c = p->out_c, off = p->output_offset;
+  const int32_t lo = p->act_min, hi = p->act_max;
+  const int32_t *const bf = p->bias_folded;
+  const int32_t *const mult = p->mult;
+  const int32_t *const shift = p->shift;
+  int32_t i, oc;
+  for (i = 0; i < k; i += 4) {
+    const uint32_t va = tk_load_u32(xa + i), vb = tk_load_u32(xb + i);
+    xw[i] = (uint32_t)tk_sxtb16(va);
+    xw[i + 1] = (uint32_t)tk_sxtb16_ror8(va);
+    xw[i + 2] = (uint32_t)tk_sxtb16(vb);
+    xw[i + 3] = (uint32_t)tk_sxtb16_ror8(vb);
+  }
+  for (oc = 0; oc + 2 <= out_c; oc += 2) {
+    const int8_t *w0 = p->filter + oc * k;
+    const int8_t *const wend = w0 + k;
+    const uint32_t *px = xw;
+    const int32_t woff = k - 4;
+    int32_t a0 = bf[oc], a1 = bf[oc + 1], b0 = a0, b1 = a1;
+    uint32_t xae, xao, xbe, xbo, t, u;
+    __asm__("1:\n\t"
+            "ldrd %[xae], %[xao], [%[px]], #8\n\t"
+            "ldrd %[xbe], %[xbo], [%[px]], #8\n\t"
+            "ldr %[u], [%[w0]], #4\n\t"
+            "sxtb16 %[t], %[u]\n\t"
+            "sxtb16 %[u], %[u], ror #8\n\t"
+            "smlad %[a0], %[t], %[xae], %[a0]\n\t"
+            "smlad %[b0], %[t], %[xbe], %[b0]\n\t"
+            "smlad %[a0], %[u], %[xao], %[a0]\n\t"
+            "smlad %[b0], %[u], %[xbo], %[b0]\n\t"
+            "ldr %[u], [%[w0], %[woff]]\n\t"
+            "sxtb16 %[t], %[u]\n\t"
+            "sxtb16 %[u], %[u], ror #8\n\t"
+            "smlad %[a1], %[t], %[xae], %[a1]\n\t"
+            "smlad %[b1], %[t], %[xbe], %[b1]\n\t"
+            "smlad %[a1], %[u], %[xao], %[a1]\n\t"
+            "smlad %[b1], %[u], %[xbo], %[b1]\n\t"
+            "ldr %[t], %[wend]\n\t"
+            "cmp %[w0], %[t]\n\t"
+            "bne 1b"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [px] "+r"(px),
+              [w0] "+r"(w0), [xae] "=&r"(xae), [xao] "=&r"(xao), [xbe] "=&r"(xbe),
+              [xbo] "=&r"(xbo), [t] "=&r"(t), [u] "=&r"(u)
+            : [woff] "r"(woff), [wend] "m"(wend)
+            : "cc", "memory");
+    da[oc] = tk_requant_s8(a0, mult[oc], shift[oc], off, lo, hi);
+    da[oc + 1] = tk_requant_s8(a1, mult[oc + 1], shift[oc + 1], off, lo, hi);
+    db[oc] = tk_requant_s8(b0, mult[oc], shift[oc], off, lo, hi);
+    db[oc + 1] = tk_requant_s8(b1, mult[oc + 1], shift[oc + 1], off, lo, hi);
+  }
+  if (oc < out_c) { /* odd out_c: the last channel */
+    const int8_t *w = p->filter + oc * k;
+    int32_t a = bf[oc], b = a;
+    for (i = 0; i < k; i += 4) {
+      const uint32_t v = tk_load_u32(w + i);
+      const int32_t we = tk_sxtb16(v), wo = tk_sxtb16_ror8(v);
+      a = tk_smlad(we, (int32_t)xw[i], tk_smlad(wo, (int32_t)xw[i + 1], a));
+      b = tk_smlad(we, (int32_t)xw[i + 2], tk_smlad(wo, (int32_t)xw[i + 3], b));
+    }
+    da[oc] = tk_requant_s8(a, mult[oc], shift[oc], off, lo, hi);
+    db[oc] = tk_requant_s8(b, mult[oc], shift[oc], off, lo, hi);
+  }
+}
+#endif
+
 /* All out_c outputs of one output pixel into dst. */
 static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, int32_t ox,
                           int8_t *dst) {
@@ -130,22 +258,21 @@ static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, i
     tk_conv_pixel_ref(p, in, oy, ox, dst);
     return;
   }
-#if !TK_DOT_DSP
+#if TK_DOT_DSP
+  (void)j;
+  for (oc = 0; oc + 4 <= p->out_c; oc += 4) tk_conv_group4_dsp(p, win, k, oc, dst);
+#else
   for (j = 0; j < k; ++j) x16[j] = win[j];
-#endif
   for (oc = 0; oc + 4 <= p->out_c; oc += 4) {
     int32_t acc[4];
     for (j = 0; j < 4; ++j) acc[j] = p->bias_folded[oc + j];
-#if TK_DOT_DSP
-    tk_dot4_s8(win, p->filter + oc * k, k, k, acc);
-#else
     tk_dot4_s16s8(x16, p->filter + oc * k, k, k, acc);
-#endif
     for (j = 0; j < 4; ++j) {
       dst[oc + j] = tk_requant_s8(acc[j], p->mult[oc + j], p->shift[oc + j], p->output_offset,
                                   p->act_min, p->act_max);
     }
   }
+#endif
   for (; oc < p->out_c; ++oc) {
 #if TK_DOT_DSP
     const int32_t acc = p->bias_folded[oc] + tk_dot1_s8(win, p->filter + oc * k, k);
@@ -160,6 +287,22 @@ static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, i
 TkStatus tk_conv_s8(const TkConvParams *p, const int8_t *in, int8_t *out) {
   int32_t b, oy, ox;
   if (p == 0 || in == 0 || out == 0) return TK_BAD_ARGUMENT;
+#if TK_DOT_DSP
+  if (tk_conv_pair_fits(p)) {
+    const int32_t n = p->out_h * p->out_w;
+    int32_t q;
+    for (b = 0; b < p->batches; ++b) {
+      const int8_t *bin = in + b * p->in_h * p->in_w * p->in_c;
+      int8_t *bout = out + b * n * p->out_c;
+      for (q = 0; q + 2 <= n; q += 2) {
+        tk_conv_pair_dsp(p, tk_conv_pair_src(p, bin, q), tk_conv_pair_src(p, bin, q + 1),
+                         bout + q * p->out_c, bout + (q + 1) * p->out_c);
+      }
+      if (q < n) tk_conv_pixel(p, bin, q / p->out_w, q % p->out_w, bout + q * p->out_c);
+    }
+    return TK_OK;
+  }
+#endif
   for (b = 0; b < p->batches; ++b) {
     const int8_t *bin = in + b * p->in_h * p->in_w * p->in_c;
     int8_t *bout = out + b * p->out_h * p->out_w * p->out_c;
@@ -170,6 +313,20 @@ TkStatus tk_conv_s8(const TkConvParams *p, const int8_t *in, int8_t *out) {
     }
   }
   return TK_OK;
+}
+
+/* n bytes from src to dst (no overlap), a word at a time when both are
+ * word-aligned: the ring copies of the in-place conv. */
+static void tk_conv_copy(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  if ((((uintptr_t)dst | (uintptr_t)src) & 3u) == 0) {
+    for (; i + 4 <= n; i += 4) {
+      uint32_t v;
+      memcpy(&v, src + i, 4);
+      memcpy(dst + i, &v, 4);
+    }
+  }
+  for (; i < n; ++i) dst[i] = src[i];
 }
 
 /* Output pixels in the ring of tk_conv_inplace_s8: pad_h * in_w + pad_w + 1. */
@@ -190,7 +347,7 @@ int32_t tk_conv_inplace_scratch_bytes(const TkConvParams *p) {
  * hold only input pixels >= j, all consumed. */
 TkStatus tk_conv_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scratch) {
   int8_t *const ring = scratch;
-  int32_t n, ring_px, d, q, i;
+  int32_t n, ring_px, d, q;
   if (p == 0 || buf == 0 || scratch == 0) return TK_BAD_ARGUMENT;
   n = p->out_h * p->out_w;
   ring_px = tk_conv_ring_pixels(p);
@@ -199,21 +356,58 @@ TkStatus tk_conv_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scratch)
       p->out_w != p->in_w) {
     return TK_BAD_ARGUMENT;
   }
+#if TK_DOT_DSP
+  /* Pixel pairs (1x1, stride 1, no padding): both input pixels are widened
+   * onto the stack before any output byte is written. Out_c <= in_c, pairs in
+   * increasing order: the outputs of pixels q, q + 1 end at (q + 2) * out_c <=
+   * (q + 2) * in_c, before any input pixel still to read. Out_c > in_c, pairs
+   * (q - 1, q) in decreasing order: their outputs start at (q - 1) * out_c >=
+   * (q - 1) * in_c, after every input pixel still to read. A last single pixel
+   * goes through the ring. */
+  if (tk_conv_pair_fits(p)) {
+    if (p->out_c <= p->in_c) {
+      for (q = 0; q + 2 <= n; q += 2) {
+        tk_conv_pair_dsp(p, buf + q * p->in_c, buf + (q + 1) * p->in_c, buf + q * p->out_c,
+                         buf + (q + 1) * p->out_c);
+      }
+    } else {
+      for (q = n - 1; q >= 1; q -= 2) {
+        tk_conv_pair_dsp(p, buf + (q - 1) * p->in_c, buf + q * p->in_c,
+                         buf + (q - 1) * p->out_c, buf + q * p->out_c);
+      }
+      q = 0;
+    }
+    if ((n & 1) != 0) {
+      if (p->out_c <= p->in_c) q = n - 1;
+      tk_conv_pixel(p, buf, q / p->out_w, q % p->out_w, ring);
+      tk_conv_copy(buf + q * p->out_c, ring, p->out_c);
+    }
+    return TK_OK;
+  }
+#endif
   if (p->out_c <= p->in_c) {
     for (q = 0; q < n + d; ++q) {
       if (q < n) tk_conv_pixel(p, buf, q / p->out_w, q % p->out_w, ring + (q % ring_px) * p->out_c);
       if (q >= d) {
         const int32_t j = q - d;
         const int8_t *src = ring + (j % ring_px) * p->out_c;
-        for (i = 0; i < p->out_c; ++i) buf[j * p->out_c + i] = src[i];
+        tk_conv_copy(buf + j * p->out_c, src, p->out_c);
       }
     }
     return TK_OK;
   }
   if (d != 0 || p->k_h != 1 || p->k_w != 1) return TK_BAD_ARGUMENT;
+  /* Output pixel q's bytes [q * out_c, (q + 1) * out_c) meet input pixels
+   * >= q only (all consumed but q itself), and input pixel q only while
+   * q * (out_c - in_c) < in_c: those few pixels go through the ring, the
+   * others straight to buf. */
   for (q = n - 1; q >= 0; --q) {
-    tk_conv_pixel(p, buf, q / p->out_w, q % p->out_w, ring);
-    for (i = 0; i < p->out_c; ++i) buf[q * p->out_c + i] = ring[i];
+    if (q * (p->out_c - p->in_c) >= p->in_c) {
+      tk_conv_pixel(p, buf, q / p->out_w, q % p->out_w, buf + q * p->out_c);
+    } else {
+      tk_conv_pixel(p, buf, q / p->out_w, q % p->out_w, ring);
+      tk_conv_copy(buf + q * p->out_c, ring, p->out_c);
+    }
   }
   return TK_OK;
 }

@@ -1,13 +1,19 @@
 /* tinykit runtime: DEPTHWISE_CONV_2D int8 (any depth multiplier), bit-exact
  * with TFLM's reference_integer_ops::DepthwiseConvPerChannel.
  *
- * Fast paths (depth multiplier 1): in place, one channel plane at a time is
- * copied into the scratch and that channel's outputs are computed from it
- * straight into the buffer (tk_dw_channel: zero-point-padded rows, folded
- * bias, SMLAD for 3-wide rows on Cortex-M with DSP). Out of place, the same
- * per channel on Cortex-M with DSP for 3-wide kernels; elsewhere channels go
- * in blocks of TK_DW_BLOCK with the inner loop over contiguous channels
- * (vectorized by the host compiler) and the valid kernel range per output. */
+ * Fast paths (depth multiplier 1):
+ * - Cortex-M with DSP, 3x3 without dilation, channels a multiple of 4 (the
+ *   MobileNet / DS-CNN layers): tk_dw3x3_row_dsp, four channels at a time
+ *   straight from NHWC memory (one word per tap, SXTB16 + SMLABB/SMLATT per
+ *   lane, the three taps of a kernel row as one asm block), any stride; in
+ *   place with the same ring of pad_h + 1 input rows as the portable path.
+ * - Cortex-M with DSP, other 3-wide kernels: one channel plane at a time
+ *   (tk_dw_channel: zero-point-padded rows, folded bias, SMLAD for 3-wide
+ *   rows); in place, the plane is copied into the scratch first.
+ * - elsewhere (also under -DTK_NO_DSP): output rows with channels in blocks of
+ *   TK_DW_BLOCK, the inner loop over contiguous channels (vectorized by the
+ *   host compiler) and the valid kernel range per output; in place with a
+ *   ring of pad_h + 1 input rows. */
 #include "tk_dot.h"
 #include "tk_fixedpoint.h"
 #include "tk_kernels.h"
@@ -105,14 +111,15 @@ static void tk_dw_block(const TkConvParams *p, const int8_t *const *rows, int in
   }
 }
 
-/* Output row oy (all pixels, all channels; depth multiplier 1) into dst.
- * row_of(iy) gives input row iy: ring (rows still needed whose bytes the
- * output already covers) or in. */
-static void tk_dw_out_row(const TkConvParams *p, const int8_t *in, const int8_t *ring,
-                          int32_t ring_rows, int32_t oy, int8_t *dst) {
-  const int8_t *rows[TK_DW_MAX_ROWS];
+/* The k_h input rows that output row oy meets into rows (element (x, c) of
+ * row ky at rows[ky][x * in_c + c], 0 where it lies in the padding): rows of
+ * in, or of ring (ring_rows rows, row iy at iy % ring_rows) for rows iy <= oy,
+ * whose bytes an in-place output already covers. Returns whether all k_h rows
+ * lie inside the input. */
+static int tk_dw_rows(const TkConvParams *p, const int8_t *in, const int8_t *ring,
+                      int32_t ring_rows, int32_t oy, const int8_t **rows) {
   const int32_t row_bytes = p->in_w * p->in_c;
-  int32_t ky, ox, c;
+  int32_t ky;
   int inside = 1;
   for (ky = 0; ky < p->k_h; ++ky) {
     const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
@@ -125,6 +132,143 @@ static void tk_dw_out_row(const TkConvParams *p, const int8_t *in, const int8_t 
       rows[ky] = in + iy * row_bytes;
     }
   }
+  return inside;
+}
+
+#if TK_DOT_DSP
+/* Whether tk_dw3x3_row_dsp computes this layer: 3x3, no dilation, depth
+ * multiplier 1, channels a multiple of 4. */
+static int tk_dw3x3_dsp_fits(const TkConvParams *p) {
+  return p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 &&
+         p->depth_multiplier == 1 && p->in_c == p->out_c && (p->in_c & 3) == 0;
+}
+
+/* One tap for channels c..c+3: the x and w words hold the four channels'
+ * int8 values; SXTB16 gives the int16 lanes (c, c+2), ror 8 gives (c+1, c+3),
+ * and SMLABB / SMLATT add each lane's product to its own accumulator. */
+#define TK_DW4_TAP(xword, wptr)                                       \
+  do {                                                                \
+    const uint32_t x_ = (xword), w_ = tk_load_u32(wptr);              \
+    const int32_t xe_ = tk_sxtb16(x_), we_ = tk_sxtb16(w_);           \
+    const int32_t xo_ = tk_sxtb16_ror8(x_), wo_ = tk_sxtb16_ror8(w_); \
+    a0 = tk_smlabb(xe_, we_, a0);                                     \
+    a2 = tk_smlatt(xe_, we_, a2);                                     \
+    a1 = tk_smlabb(xo_, wo_, a1);                                     \
+    a3 = tk_smlatt(xo_, wo_, a3);                                     \
+  } while (0)
+
+/* The three taps of one kernel row inside the input for channels c..c+3:
+ * x words at s, s + C, s + 2C, w words at w, w + C, w + 2C. One asm block, so
+ * that the compiler neither hoists the loads nor spills: 30 instructions for
+ * 12 MACs, 11 registers. */
+#define TK_DW4_ROW(src, wts, stride)                                                    \
+  do {                                                                         \
+    uint32_t x_, y_, t_, u_;                                                   \
+    __asm__("ldr %[x], [%[s]]\n\t"                                             \
+            "ldr %[y], [%[w]]\n\t"                                             \
+            "sxtb16 %[t], %[x]\n\t"                                            \
+            "sxtb16 %[u], %[y]\n\t"                                            \
+            "smlabb %[a0], %[t], %[u], %[a0]\n\t"                              \
+            "smlatt %[a2], %[t], %[u], %[a2]\n\t"                              \
+            "sxtb16 %[t], %[x], ror #8\n\t"                                    \
+            "sxtb16 %[u], %[y], ror #8\n\t"                                    \
+            "smlabb %[a1], %[t], %[u], %[a1]\n\t"                              \
+            "smlatt %[a3], %[t], %[u], %[a3]\n\t"                              \
+            "ldr %[x], [%[s], %[c]]\n\t"                                       \
+            "ldr %[y], [%[w], %[c]]\n\t"                                       \
+            "sxtb16 %[t], %[x]\n\t"                                            \
+            "sxtb16 %[u], %[y]\n\t"                                            \
+            "smlabb %[a0], %[t], %[u], %[a0]\n\t"                              \
+            "smlatt %[a2], %[t], %[u], %[a2]\n\t"                              \
+            "sxtb16 %[t], %[x], ror #8\n\t"                                    \
+            "sxtb16 %[u], %[y], ror #8\n\t"                                    \
+            "smlabb %[a1], %[t], %[u], %[a1]\n\t"                              \
+            "smlatt %[a3], %[t], %[u], %[a3]\n\t"                              \
+            "ldr %[x], [%[s], %[c], lsl #1]\n\t"                               \
+            "ldr %[y], [%[w], %[c], lsl #1]\n\t"                               \
+            "sxtb16 %[t], %[x]\n\t"                                            \
+            "sxtb16 %[u], %[y]\n\t"                                            \
+            "smlabb %[a0], %[t], %[u], %[a0]\n\t"                              \
+            "smlatt %[a2], %[t], %[u], %[a2]\n\t"                              \
+            "sxtb16 %[t], %[x], ror #8\n\t"                                    \
+            "sxtb16 %[u], %[y], ror #8\n\t"                                    \
+            "smlabb %[a1], %[t], %[u], %[a1]\n\t"                              \
+            "smlatt %[a3], %[t], %[u], %[a3]"                                  \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),      \
+              [x] "=&r"(x_), [y] "=&r"(y_), [t] "=&r"(t_), [u] "=&r"(u_)       \
+            : [s] "r"(src), [w] "r"(wts), [c] "r"(stride)                               \
+            : "memory");                                                       \
+  } while (0)
+
+/* Output row of a 3x3 depthwise conv (tk_dw3x3_dsp_fits), four channels at a
+ * time straight from NHWC memory (no copy). rows as tk_dw_rows. Kernel rows
+ * inside the input: TK_DW4_ROW; taps in the padding read the input zero
+ * point in all four lanes, which adds 0 to the folded bias. Stride 1 or 2
+ * (any stride_w). */
+static __attribute__((noinline)) void tk_dw3x3_row_dsp(const TkConvParams *p, const int8_t *const *rows,
+                                                      int8_t *dst) {
+  const int32_t C = p->in_c, in_w = p->in_w, sw = p->stride_w, pad_w = p->pad_w;
+  const int32_t out_w = p->out_w, C3 = 3 * p->in_c;
+  const uint32_t zp4 = 0x01010101u * (uint32_t)(uint8_t)(int8_t)(-p->input_offset);
+  const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
+  const int8_t *const filt = p->filter;
+  const int32_t *const bf = p->bias_folded;
+  const int32_t *const mult = p->mult;
+  const int32_t *const shift = p->shift;
+  const int8_t *const r0 = rows[0];
+  const int8_t *const r1 = rows[1];
+  const int8_t *const r2 = rows[2];
+  int32_t ox, c, ky;
+  for (ox = 0; ox < out_w; ++ox, dst += C) {
+    const int32_t x0 = ox * sw - pad_w;
+    const int v0 = x0 >= 0, v1 = x0 + 1 >= 0 && x0 + 1 < in_w, v2 = x0 + 2 < in_w;
+    const int cols = v0 && v2;
+    const int inside = cols && r0 != 0 && r1 != 0 && r2 != 0;
+    for (c = 0; c < C; c += 4) {
+      const int8_t *w = filt + c;
+      int32_t a0 = bf[c], a1 = bf[c + 1], a2 = bf[c + 2], a3 = bf[c + 3];
+      if (inside) {
+        const int32_t o = x0 * C + c;
+        TK_DW4_ROW(r0 + o, w, C);
+        TK_DW4_ROW(r1 + o, w + C3, C);
+        TK_DW4_ROW(r2 + o, w + 2 * C3, C);
+      } else for (ky = 0; ky < 3; ++ky, w += C3) {
+        const int8_t *r = rows[ky];
+        if (r != 0 && cols) {
+          const int8_t *s = r + x0 * C + c;
+          TK_DW4_ROW(s, w, C);
+        } else {
+          const int32_t o = x0 * C + c;
+          TK_DW4_TAP(r != 0 && v0 ? tk_load_u32(r + o) : zp4, w);
+          TK_DW4_TAP(r != 0 && v1 ? tk_load_u32(r + o + C) : zp4, w + C);
+          TK_DW4_TAP(r != 0 && v2 ? tk_load_u32(r + o + 2 * C) : zp4, w + 2 * C);
+        }
+      }
+      dst[c] = tk_requant_s8(a0, mult[c], shift[c], out_off, lo, hi);
+      dst[c + 1] = tk_requant_s8(a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
+      dst[c + 2] = tk_requant_s8(a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
+      dst[c + 3] = tk_requant_s8(a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
+    }
+  }
+}
+#undef TK_DW4_ROW
+#undef TK_DW4_TAP
+#endif
+
+/* Output row oy (all pixels, all channels; depth multiplier 1) into dst.
+ * The input rows come from tk_dw_rows: ring (rows still needed whose bytes
+ * the output already covers) or in. */
+static void tk_dw_out_row(const TkConvParams *p, const int8_t *in, const int8_t *ring,
+                          int32_t ring_rows, int32_t oy, int8_t *dst) {
+  const int8_t *rows[TK_DW_MAX_ROWS];
+  const int inside = tk_dw_rows(p, in, ring, ring_rows, oy, rows);
+  int32_t ox, c;
+#if TK_DOT_DSP
+  if (tk_dw3x3_dsp_fits(p)) {
+    tk_dw3x3_row_dsp(p, rows, dst);
+    return;
+  }
+#endif
   for (ox = 0; ox < p->out_w; ++ox, dst += p->out_c) {
     for (c = 0; c < p->out_c; c += TK_DW_BLOCK) {
       tk_dw_block(p, rows, inside, ox, c, tk_min_i32(TK_DW_BLOCK, p->out_c - c), dst);
@@ -137,7 +281,7 @@ TkStatus tk_depthwise_s8(const TkConvParams *p, const int8_t *in, int8_t *out) {
   if (p == 0 || in == 0 || out == 0) return TK_BAD_ARGUMENT;
   if (p->depth_multiplier == 1 && p->k_h <= TK_DW_MAX_ROWS) {
 #if TK_DOT_DSP
-    if (p->k_w == 3 && p->dil_w == 1) {
+    if (p->k_w == 3 && p->dil_w == 1 && !tk_dw3x3_dsp_fits(p)) {
       for (b = 0; b < p->batches; ++b) {
         const int8_t *bin = in + b * p->in_h * p->in_w * p->in_c;
         int8_t *bout = out + b * p->out_h * p->out_w * p->out_c;
@@ -272,11 +416,16 @@ TkStatus tk_depthwise_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scr
       p->out_w != p->in_w || p->out_c != p->in_c) {
     return TK_BAD_ARGUMENT;
   }
-#if !TK_DOT_DSP
   /* Rows: before output row y overwrites input row y, row y is kept in a
    * ring of pad_h + 1 rows (scratch); output row y reads input rows >= y -
-   * pad_h, so the ring holds every overwritten row still needed. */
+   * pad_h, so the ring holds every overwritten row still needed. With the DSP
+   * extension only for 3x3 (tk_dw3x3_row_dsp), the other shapes go one
+   * channel plane at a time below. */
+#if TK_DOT_DSP
+  if (p->stride_h == 1 && tk_dw3x3_dsp_fits(p)) {
+#else
   if (p->stride_h == 1 && p->k_h <= TK_DW_MAX_ROWS) {
+#endif
     const int32_t row_bytes = p->in_w * p->in_c;
     const int32_t ring_rows = p->pad_h + 1;
     for (oy = 0; oy < p->out_h; ++oy) {
@@ -285,7 +434,6 @@ TkStatus tk_depthwise_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scr
     }
     return TK_OK;
   }
-#endif
   for (c = 0; c < p->out_c; ++c) {
     for (i = 0; i < n; ++i) scratch[i] = buf[i * p->out_c + c];
     if (!tk_dw_channel(p, scratch, 1, c, buf)) break;

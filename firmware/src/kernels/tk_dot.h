@@ -1,7 +1,8 @@
 /* tinykit runtime: int8 dot products and requantization shared by the conv,
  * depthwise and fully-connected kernels. Private header of the kernels. Plain
- * C99; on Cortex-M cores with the DSP extension (__ARM_FEATURE_DSP) the dot
- * products use SXTB16 + SMLAD (two 8x8-bit MACs per instruction), elsewhere
+ * C99; on Cortex-M cores with the DSP extension (__ARM_FEATURE_DSP, GCC) the
+ * dot products use SXTB16 + SMLAD (two 8x8-bit MACs per instruction) in GCC
+ * inline assembly, elsewhere
  * plain loops written so that gcc -O2 vectorizes them (fixed 16-element
  * blocks, scalar accumulators).
  *
@@ -18,6 +19,14 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TK_ALWAYS_INLINE __attribute__((always_inline))
+#define TK_NOINLINE __attribute__((noinline))
+#else
+#define TK_ALWAYS_INLINE
+#define TK_NOINLINE
 #endif
 
 #if !defined(TK_NO_DSP) && defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__GNUC__)
@@ -44,6 +53,24 @@ static inline int32_t tk_sxtb16_ror8(uint32_t v) {
   __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
   return r;
 }
+/* a + b in each of the two int16 lanes (wrapping) */
+static inline int32_t tk_sadd16(int32_t a, int32_t b) {
+  int32_t r;
+  __asm__("sadd16 %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+}
+/* acc + a.lo * b.lo (int16 lanes) */
+static inline int32_t tk_smlabb(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smlabb %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
+/* acc + a.hi * b.hi (int16 lanes) */
+static inline int32_t tk_smlatt(int32_t a, int32_t b, int32_t acc) {
+  int32_t r;
+  __asm__("smlatt %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+  return r;
+}
 /* acc + a.lo * b.lo + a.hi * b.hi (int16 lanes) */
 static inline int32_t tk_smlad(int32_t a, int32_t b, int32_t acc) {
   int32_t r;
@@ -52,8 +79,66 @@ static inline int32_t tk_smlad(int32_t a, int32_t b, int32_t acc) {
 }
 #endif
 
-/* acc[j] += sum_{i < n} x[i] * w[j * w_stride + i] for j = 0..3. */
-static inline void tk_dot4_s8(const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n,
+#if TK_DOT_DSP
+/* The DSP dot-product loop: a0..a3 += sum over the bytes [x, xend) of x times
+ * the same bytes of four weight rows, rows 0 and 2 at w0 and w2, rows 1 and 3
+ * at w0 + off + 4 and w2 + off + 4 (off = row stride - 4: read after the
+ * pointer has moved on by 4). xend - x is a positive multiple of 4; x, w0 and
+ * w2 end advanced. One asm block, so that the compiler neither spills the
+ * weight pointers nor reorders: 4 inputs x 4 rows = 16 MACs in 23
+ * instructions, two such steps per loop iteration (an odd step enters in the
+ * middle); 13 registers. */
+#define TK_DOT4_ASM_STEP(a0, a1, a2, a3)          \
+  "ldr %[t0], [%[x]], #4\n\t"                     \
+  "sxtb16 %[t1], %[t0], ror #8\n\t"               \
+  "sxtb16 %[t0], %[t0]\n\t"                       \
+  "ldr %[t2], [%[w0]], #4\n\t"                    \
+  "sxtb16 %[t3], %[t2]\n\t"                       \
+  "sxtb16 %[t2], %[t2], ror #8\n\t"               \
+  "smlad %[" a0 "], %[t3], %[t0], %[" a0 "]\n\t" \
+  "smlad %[" a0 "], %[t2], %[t1], %[" a0 "]\n\t" \
+  "ldr %[t2], [%[w0], %[off]]\n\t"                \
+  "sxtb16 %[t3], %[t2]\n\t"                       \
+  "sxtb16 %[t2], %[t2], ror #8\n\t"               \
+  "smlad %[" a1 "], %[t3], %[t0], %[" a1 "]\n\t" \
+  "smlad %[" a1 "], %[t2], %[t1], %[" a1 "]\n\t" \
+  "ldr %[t2], [%[w2]], #4\n\t"                    \
+  "sxtb16 %[t3], %[t2]\n\t"                       \
+  "sxtb16 %[t2], %[t2], ror #8\n\t"               \
+  "smlad %[" a2 "], %[t3], %[t0], %[" a2 "]\n\t" \
+  "smlad %[" a2 "], %[t2], %[t1], %[" a2 "]\n\t" \
+  "ldr %[t2], [%[w2], %[off]]\n\t"                \
+  "sxtb16 %[t3], %[t2]\n\t"                       \
+  "sxtb16 %[t2], %[t2], ror #8\n\t"               \
+  "smlad %[" a3 "], %[t3], %[t0], %[" a3 "]\n\t" \
+  "smlad %[" a3 "], %[t2], %[t1], %[" a3 "]\n\t"
+#define TK_DOT4_ASM(A0, A1, A2, A3, X, XEND, W0, W2, OFF)                                   \
+  do {                                                                                    \
+    uint32_t t0_, t1_, t2_, t3_;                                                          \
+    __asm__("sub %[t0], %[xend], %[x]\n\t"                                                \
+            "tst %[t0], #4\n\t"                                                           \
+            "bne 2f\n"                                                                    \
+            "1:\n\t" TK_DOT4_ASM_STEP("a0", "a1", "a2", "a3")                            \
+            "2:\n\t" TK_DOT4_ASM_STEP("a0", "a1", "a2", "a3")                            \
+            "cmp %[x], %[xend]\n\t"                                                       \
+            "bne 1b"                                                                      \
+            : [a0] "+r"(A0), [a1] "+r"(A1), [a2] "+r"(A2), [a3] "+r"(A3), [x] "+r"(X),    \
+              [w0] "+r"(W0), [w2] "+r"(W2), [t0] "=&r"(t0_), [t1] "=&r"(t1_),            \
+              [t2] "=&r"(t2_), [t3] "=&r"(t3_)                                            \
+            : [off] "r"(OFF), [xend] "r"(XEND)                                            \
+            : "cc", "memory");                                                            \
+  } while (0)
+#endif
+
+/* acc[j] += sum_{i < n} x[i] * w[j * w_stride + i] for j = 0..3. Out of line
+ * with the DSP extension: the asm loop needs 13 registers, which -Os cannot
+ * find inside a caller. */
+#if TK_DOT_DSP
+static __attribute__((noinline, unused)) void tk_dot4_s8(
+#else
+static inline void tk_dot4_s8(
+#endif
+                              const int8_t *x, const int8_t *w, int32_t w_stride, int32_t n,
                               int32_t acc[4]) {
   const int8_t *w0 = w;
   const int8_t *w1 = w0 + w_stride;
@@ -62,22 +147,14 @@ static inline void tk_dot4_s8(const int8_t *x, const int8_t *w, int32_t w_stride
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   int32_t i = 0;
 #if TK_DOT_DSP
-  for (; i + 4 <= n; i += 4) {
-    const uint32_t xv = tk_load_u32(x + i);
-    const int32_t xe = tk_sxtb16(xv);
-    const int32_t xo = tk_sxtb16_ror8(xv);
-    uint32_t v = tk_load_u32(w0 + i);
-    a0 = tk_smlad(tk_sxtb16(v), xe, a0);
-    a0 = tk_smlad(tk_sxtb16_ror8(v), xo, a0);
-    v = tk_load_u32(w1 + i);
-    a1 = tk_smlad(tk_sxtb16(v), xe, a1);
-    a1 = tk_smlad(tk_sxtb16_ror8(v), xo, a1);
-    v = tk_load_u32(w2 + i);
-    a2 = tk_smlad(tk_sxtb16(v), xe, a2);
-    a2 = tk_smlad(tk_sxtb16_ror8(v), xo, a2);
-    v = tk_load_u32(w3 + i);
-    a3 = tk_smlad(tk_sxtb16(v), xe, a3);
-    a3 = tk_smlad(tk_sxtb16_ror8(v), xo, a3);
+  if (n >= 4) {
+    const int8_t *xp = x;
+    const int8_t *const xend = x + (n & ~3);
+    const int8_t *wp0 = w0;
+    const int8_t *wp2 = w2;
+    const int32_t off = w_stride - 4;
+    TK_DOT4_ASM(a0, a1, a2, a3, xp, xend, wp0, wp2, off);
+    i = n & ~3;
   }
 #else
   for (; i + 16 <= n; i += 16) {
@@ -182,19 +259,38 @@ static inline int32_t tk_dot1_s8(const int8_t *x, const int8_t *w, int32_t n) {
   return a;
 }
 
-/* tk_multiply_by_quantized_multiplier(acc, mult, shift) + offset, clamped to
- * [lo, hi]: the same double rounding, with the high multiply as one
- * multiply-accumulate and an arithmetic shift: floor((a*b + 2^30) / 2^31)
- * equals gemmlowp's (a*b + nudge) / 2^31 truncated (nudge 2^30 or 1 - 2^30 by
- * sign) for every a, b except a == b == INT32_MIN, where gemmlowp saturates;
- * mult is a Q31 multiplier in [2^30, 2^31) or 0, never INT32_MIN. */
-static inline int8_t tk_requant_s8(int32_t acc, int32_t mult, int32_t shift, int32_t offset,
-                                   int32_t lo, int32_t hi) {
-  const int left = shift > 0 ? (int)shift : 0;
-  const int right = shift > 0 ? 0 : (int)-shift;
-  const int32_t x = (int32_t)((uint32_t)acc << left);
-  const int32_t high = (int32_t)(((int64_t)x * (int64_t)mult + ((int64_t)1 << 30)) >> 31);
-  return (int8_t)tk_clamp_i32(tk_rounding_divide_by_pot(high, right) + offset, lo, hi);
+/* tk_multiply_by_quantized_multiplier(acc, mult, shift) for a Q31 multiplier
+ * mult >= 0 (TFLite's are in [2^30, 2^31) or 0) and -31 <= shift <= 31, with
+ * the rounding right shift fused into the one 64-bit multiply-accumulate.
+ *
+ * The high multiply: floor((a*b + 2^30) / 2^31) equals gemmlowp's
+ * (a*b + nudge) / 2^31 truncated (nudge 2^30 or 1 - 2^30 by sign) for every
+ * a, b except a == b == INT32_MIN, where gemmlowp saturates.
+ *
+ * A right shift r >= 1: RoundingDivideByPOT(h, r) == floor((h + 2^(r-1) -
+ * [h < 0]) / 2^r), and floor((floor(z) + k) / 2^r) == floor((z + k) / 2^r) for
+ * an integer k, so the result is floor((a*b + 2^30 + k * 2^31) / 2^(31 + r))
+ * with k = 2^(r-1) - [h < 0]: the high word of one SMLAL shifted right by
+ * r - 1. h < 0 exactly when z = a*b + 2^30 < 0, which with b >= 0 implies
+ * a < 0; k uses [a < 0] instead: where a < 0 but h == 0 (0 <= z < 2^31), both
+ * values of k give 0. */
+static inline TK_ALWAYS_INLINE int32_t tk_mul_q31(int32_t acc, int32_t mult, int32_t shift) {
+  if (shift < 0) {
+    const int right = (int)(-shift - 1);
+    const uint32_t k = ((uint32_t)1 << right) - ((uint32_t)acc >> 31);
+    const int64_t z = (int64_t)acc * (int64_t)mult + (int64_t)(((uint64_t)k << 31) | (1u << 30));
+    return (int32_t)(z >> 32) >> right;
+  } else {
+    const int32_t x = (int32_t)((uint32_t)acc << shift);
+    return (int32_t)(((int64_t)x * (int64_t)mult + ((int64_t)1 << 30)) >> 31);
+  }
+}
+
+/* tk_mul_q31(acc, mult, shift) + offset, clamped to [lo, hi]: the
+ * requantization of every conv, depthwise and fully-connected output. */
+static inline TK_ALWAYS_INLINE int8_t tk_requant_s8(int32_t acc, int32_t mult, int32_t shift,
+                                                    int32_t offset, int32_t lo, int32_t hi) {
+  return (int8_t)tk_clamp_i32(tk_mul_q31(acc, mult, shift) + offset, lo, hi);
 }
 
 #ifdef __cplusplus
