@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from tinykit.analyze.api import AnalyzeConfig, analyze, aot_memory_plan, check_int8
 from tinykit.analyze.cli import analyze as analyze_cmd
+from tinykit.analyze.stack import STACK_ESTIMATE_BYTES
 from tinykit.boards import get_board, parse_board
 from tinykit.codegen.api import generate
 from tinykit.errors import ModelError
@@ -55,14 +56,15 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     conv = tf.keras.Model(inp, L.Dense(5, bias_initializer=ones, name="fc")(x))
     calib = rng.random((16, 8, 8, 3)).astype("float32")
 
-    vin = tf.keras.Input((8,))
-    sub = tf.keras.Model(vin, L.Subtract(name="diff")([L.Dense(8)(vin), L.Dense(8)(vin)]))
-    vcalib = rng.random((16, 8)).astype("float32")
+    vin = tf.keras.Input((4, 4, 2))  # RESIZE_NEAREST_NEIGHBOR: TFLM runs it, the AOT runtime not
+    nearest = L.Lambda(lambda t: tf.image.resize(t, (8, 8), method="nearest"), name="up")
+    up = tf.keras.Model(vin, nearest(L.Conv2D(3, 1)(vin)))
+    vcalib = rng.random((16, 4, 4, 2)).astype("float32")
 
-    paths = {"conv": d / "conv.tflite", "sub": d / "sub.tflite", "float": d / "float.tflite",
+    paths = {"conv": d / "conv.tflite", "up": d / "up.tflite", "float": d / "float.tflite",
              "float_io": d / "float_io.tflite"}
     paths["conv"].write_bytes(convert_int8(conv, calib))
-    paths["sub"].write_bytes(convert_int8(sub, vcalib))
+    paths["up"].write_bytes(convert_int8(up, vcalib))
     paths["float"].write_bytes(convert_float(conv))
     paths["float_io"].write_bytes(convert_int8(conv, calib, io="float"))
     return paths
@@ -90,28 +92,30 @@ def test_hand_computed_macs_and_params(small: dict[str, Path]) -> None:
 
 @pytest.mark.host
 def test_unsupported_op_names_layer_and_op(small: dict[str, Path]) -> None:
-    graph = parse_tflite(small["sub"].read_bytes(), "sub")
-    sub_op = next(op for op in graph.ops if op.kind == "SUB")
-    layer = graph.layer_name(sub_op)
+    graph = parse_tflite(small["up"].read_bytes(), "up")
+    up_op = next(op for op in graph.ops if op.kind == "RESIZE_NEAREST_NEIGHBOR")
+    layer = graph.layer_name(up_op)
 
-    a = analyze(small["sub"], AnalyzeConfig("stm32", "aot"))
+    a = analyze(small["up"], AnalyzeConfig("stm32", "aot"))
     assert not a.ok and not a.supported
-    assert [(u.layer, u.op, u.version) for u in a.unsupported] == [(layer, "SUB", sub_op.version)]
+    assert [(u.layer, u.op, u.version) for u in a.unsupported] == [
+        (layer, "RESIZE_NEAREST_NEIGHBOR", up_op.version)]
     assert a.ram.fits and a.flash.fits  # it fails only for the op
 
-    r = _cli(str(small["sub"]), "--board", "stm32")
+    r = _cli(str(small["up"]), "--board", "stm32")
     assert r.returncode == 1, r.stderr
-    assert "SUB" in r.stderr and layer.split(";")[0] in r.stderr
+    assert "RESIZE_NEAREST_NEIGHBOR" in r.stderr and layer.split(";")[0] in r.stderr
     assert "Traceback" not in r.stderr
 
-    res = CliRunner().invoke(analyze_cmd, [str(small["sub"]), "--board", "stm32", "--json"])
+    res = CliRunner().invoke(analyze_cmd, [str(small["up"]), "--board", "stm32", "--json"])
     assert res.exit_code == 1
     report = json.loads(res.stdout)
     assert report["supported"] is False and report["ok"] is False
-    assert report["unsupported"][0]["op"] == "SUB" and report["unsupported"][0]["layer"] == layer
+    assert report["unsupported"][0]["op"] == "RESIZE_NEAREST_NEIGHBOR"
+    assert report["unsupported"][0]["layer"] == layer
 
-    # TFLM has a SUB kernel: the same model is fine there
-    t = analyze(small["sub"], AnalyzeConfig("stm32", "tflm"))
+    # TFLM has a RESIZE_NEAREST_NEIGHBOR kernel: the same model is fine there
+    t = analyze(small["up"], AnalyzeConfig("stm32", "tflm"))
     assert t.supported and t.ok
 
 
@@ -151,10 +155,17 @@ def test_fixture_models_on_boards(any_model, model_dir: Path, board: str) -> Non
         assert r["totals"]["macs"] == sum(x["macs"] for x in r["layers"]) > 0
         assert r["totals"]["params"] == sum(x["params"] for x in r["layers"]) > 0
         m = r["memory"]
-        assert m["ram_bytes"] == (m["aot_ram_bytes"] if runtime == "aot" else m["tflm_arena_bytes"])
+        # AOT RAM = arena + the kernels' stack (unit tier: no compiler, the upper-bound estimate)
+        assert m["ram_bytes"] == (m["aot_ram_bytes"] + m["stack_bytes"] if runtime == "aot"
+                                  else m["tflm_arena_bytes"])
+        if runtime == "aot":
+            assert (m["stack_method"], m["stack_bytes"]) == ("estimated", STACK_ESTIMATE_BYTES)
         assert m["model_bytes"] == len(any_model.tflite)
-        assert m["flash_bytes"] == m["code_bytes_estimate"] + (
-            m["weight_bytes"] if runtime == "aot" else m["model_bytes"])
+        if runtime == "aot":  # unit tier: no link, the generated constants + code, an upper bound
+            assert m["flash_method"] == "estimated"
+            assert m["flash_bytes"] >= m["code_bytes_estimate"] + m["weight_bytes"]
+        else:
+            assert m["flash_bytes"] == m["code_bytes_estimate"] + m["model_bytes"]
         ram, flash = r["budget"]["ram"], r["budget"]["flash"]
         assert ram["budget"] == b.memory.ram_budget and flash["budget"] == b.memory.flash_budget
         assert ram["used"] == m["ram_bytes"] and flash["used"] == m["flash_bytes"]
@@ -191,7 +202,7 @@ def test_over_budget_on_a_custom_board(mobilenet, model_dir: Path, tmp_path: Pat
 
     a = analyze(model_dir / "mobilenet.tflite", AnalyzeConfig(board))
     assert a.supported and not a.ram.fits and not a.ok
-    assert a.ram.headroom == 32768 - a.memory.aot_ram_bytes < 0
+    assert a.ram.headroom == 32768 - a.memory.aot_ram_bytes - a.memory.stack_bytes < 0
     assert a.ram.headroom_pct < 0
     assert "RAM over budget" in a.verdict
 

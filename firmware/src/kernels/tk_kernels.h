@@ -76,9 +76,10 @@ TkStatus tk_depthwise_s8(const TkConvParams *p, const int8_t *in, int8_t *out);
 TkStatus tk_depthwise_inplace_s8(const TkConvParams *p, int8_t *buf, int8_t *scratch);
 /* Scratch of tk_depthwise_inplace_s8: max(out_h * out_w, (pad_h + 1) * in_w *
  * in_c) bytes: one channel plane at a time (the DSP path, Cortex-M with the
- * DSP extension) or a ring of the pad_h + 1 input rows the output has covered
- * but later rows still read (the portable path, also under -DTK_NO_DSP). The
- * same on every target, so one arena fits every build. */
+ * DSP extension, kernels other than 3x3 over channels in fours) or a ring of
+ * the pad_h + 1 input rows the output has covered but later rows still read
+ * (the 3x3 DSP path and the portable path, also under -DTK_NO_DSP). The same
+ * on every target, so one arena fits every build. */
 int32_t tk_depthwise_inplace_scratch_bytes(const TkConvParams *p);
 
 /* ---- FULLY_CONNECTED (tk_fully_connected.c) ------------------------------- */
@@ -236,6 +237,113 @@ typedef struct TkQuantizeParams {
 TkStatus tk_quantize_f32_s8(const TkQuantizeParams *p, const float *in, int8_t *out);
 /* scale * (in - zero_point). out may start at in (written back to front). */
 TkStatus tk_dequantize_s8_f32(const TkQuantizeParams *p, const int8_t *in, float *out);
+
+/* ======== issue 10: SUB, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM, PRELU, MEAN /
+ * SUM / REDUCE_MAX / REDUCE_MIN over any axes, ARG_MAX / ARG_MIN, TRANSPOSE /
+ * SLICE / STRIDED_SLICE, GATHER (ABS is a table: tk_lut_s8) - kept in this section,
+ * apart from the kernels above ======== */
+
+/* ---- SUB, SQUARED_DIFFERENCE with broadcasting (tk_sub.c) ----------------- */
+
+/* Both take TkAddParams (TFLM's arithmetic params): SUB with left_shift 20 and
+ * its fused activation range, SQUARED_DIFFERENCE with left_shift 7, an output
+ * multiplier s_common^2 / (2^14 s_out) and the int8 range. out may equal in1
+ * when in1 has the output's shape. */
+TkStatus tk_sub_s8(const TkAddParams *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+TkStatus tk_squared_difference_s8(const TkAddParams *p, const int8_t *in1, const int8_t *in2,
+                                  int8_t *out);
+
+/* ---- MAXIMUM, MINIMUM with broadcasting (tk_minmax.c) ---------------------- */
+
+/* Raw int8 comparison: inputs and output share one quantization. Broadcast
+ * fields as TkAddParams. out may equal in1 when in1 has the output's shape. */
+typedef struct TkMinMaxParams {
+  int32_t dims[TK_MAX_DIMS];
+  int32_t stride1[TK_MAX_DIMS];
+  int32_t stride2[TK_MAX_DIMS];
+  int32_t broadcast;
+} TkMinMaxParams;
+
+TkStatus tk_maximum_s8(const TkMinMaxParams *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+TkStatus tk_minimum_s8(const TkMinMaxParams *p, const int8_t *in1, const int8_t *in2, int8_t *out);
+
+/* ---- PRELU (tk_prelu.c) ------------------------------------------------------ */
+
+/* stride2 walks alpha broadcast over the input's shape (dims). mult_pos/shift_pos:
+ * s_in / s_out; mult_neg/shift_neg: s_in * s_alpha / s_out. out may equal in. */
+typedef struct TkPreluParams {
+  int32_t dims[TK_MAX_DIMS];
+  int32_t stride1[TK_MAX_DIMS];
+  int32_t stride2[TK_MAX_DIMS];
+  int32_t broadcast;
+  int32_t input_offset, alpha_offset; /* -zero points */
+  int32_t output_offset; /* output zero point */
+  int32_t mult_pos, shift_pos;
+  int32_t mult_neg, shift_neg;
+} TkPreluParams;
+
+TkStatus tk_prelu_s8(const TkPreluParams *p, const int8_t *in, const int8_t *alpha, int8_t *out);
+
+/* ---- MEAN, SUM, REDUCE_MAX, REDUCE_MIN over any axes (tk_reduce.c) ---------- */
+
+/* The input shape collapsed into groups of kept (outer) and reduced (inner)
+ * dimensions, each padded with leading 1s (stride 0) to TK_MAX_DIMS; strides
+ * are input elements. Output elements come in outer order (keep_dims or not).
+ * count: the reduced elements per output. mult/shift: s_in / s_out, with the
+ * 1/count factor folded in for MEAN (as TFLM's QuantizedMeanOrSum). out must
+ * not alias in. */
+typedef struct TkReduceParams {
+  int32_t outer[TK_MAX_DIMS];
+  int32_t outer_stride[TK_MAX_DIMS];
+  int32_t inner[TK_MAX_DIMS];
+  int32_t inner_stride[TK_MAX_DIMS];
+  int32_t count;
+  int32_t input_zp, output_zp;
+  int32_t mult, shift;
+} TkReduceParams;
+
+/* MEAN and SUM: requantized sum(in - input_zp). */
+TkStatus tk_reduce_sum_s8(const TkReduceParams *p, const int8_t *in, int8_t *out);
+/* REDUCE_MAX, REDUCE_MIN: the raw extreme (input and output share one quantization). */
+TkStatus tk_reduce_max_s8(const TkReduceParams *p, const int8_t *in, int8_t *out);
+TkStatus tk_reduce_min_s8(const TkReduceParams *p, const int8_t *in, int8_t *out);
+
+/* ---- ARG_MAX, ARG_MIN (tk_argmax.c) ---------------------------------------- */
+
+/* The input viewed as [outer][axis_size][inner]; out[outer][inner] is the index
+ * of the first maximum (minimum) along the axis, as int32. */
+typedef struct TkArgParams {
+  int32_t outer, axis_size, inner;
+} TkArgParams;
+
+TkStatus tk_arg_max_s8(const TkArgParams *p, const int8_t *in, int32_t *out);
+TkStatus tk_arg_min_s8(const TkArgParams *p, const int8_t *in, int32_t *out);
+
+/* ---- TRANSPOSE, SLICE, STRIDED_SLICE (tk_strided_copy.c) ------------------- */
+
+/* dims: the output shape padded with leading 1s to TK_MAX_DIMS; in_stride[k]:
+ * the input element step of output dim k (permuted input strides for
+ * TRANSPOSE, stride * step for STRIDED_SLICE, may be negative). in points at
+ * the first element read. Input and output share one quantization. out must
+ * not alias in. */
+typedef struct TkStridedCopyParams {
+  int32_t dims[TK_MAX_DIMS];
+  int32_t in_stride[TK_MAX_DIMS];
+} TkStridedCopyParams;
+
+TkStatus tk_strided_copy_s8(const TkStridedCopyParams *p, const int8_t *in, int8_t *out);
+
+/* ---- GATHER (tk_gather.c) ---------------------------------------------------- */
+
+/* The input viewed as [outer][axis_size][inner]; out[o][k] = in[o][idx[k]] for
+ * k < n_idx (indices checked in range at generation time). Input and output
+ * share one quantization. out must not alias in. */
+typedef struct TkGatherParams {
+  int32_t outer, axis_size, inner, n_idx;
+  const int32_t *idx;
+} TkGatherParams;
+
+TkStatus tk_gather_s8(const TkGatherParams *p, const int8_t *in, int8_t *out);
 
 #ifdef __cplusplus
 }
