@@ -110,6 +110,29 @@ def test_cli_table_and_min_agreement_fails(tiny: dict[str, Path], tmp_path: Path
     assert "below --min-agreement" in res.stderr and out.stat().st_size > 0
 
 
+def test_cli_warns_about_one_or_constant_calibration_samples(tiny: dict[str, Path], tmp_path: Path) -> None:
+    x = np.load(tiny["calib"])
+    for name, data, words in (("one", x[:1], "1 calibration sample"),
+                              ("const", np.zeros_like(x), "every calibration value is 0")):
+        np.save(tmp_path / f"{name}.npy", data)
+        res = CliRunner().invoke(cli, ["quantize", str(tiny["regressor"]), "--data",
+                                       str(tmp_path / f"{name}.npy"), "-o", str(tmp_path / "w.tflite"),
+                                       "--json"])
+        assert res.exit_code == 0, res.output
+        assert words in res.stderr and "warning:" in res.stderr
+        assert words in json.loads(res.stdout)["warnings"][0]
+
+
+def test_cli_json_failed_check_is_one_report(tiny: dict[str, Path], tmp_path: Path) -> None:
+    """--min-agreement not met under --json: the report says ok false, exit 1; no second object."""
+    res = CliRunner().invoke(cli, ["quantize", str(tiny["regressor"]), "--data", str(tiny["calib"]),
+                                   "-o", str(tmp_path / "r.tflite"), "--min-agreement", "1", "--json"])
+    assert res.exit_code == 1
+    report = json.loads(res.stdout)  # exactly one JSON object
+    assert (report["ok"], report["exit_code"]) == (False, 1) and report["agreement"]["kind"] == "regression"
+    assert report["agreement"]["top1"] is None and report["model_hash"] is not None
+
+
 def test_cli_min_agreement_passes(tiny: dict[str, Path], tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["quantize", str(tiny["regressor"]), "--data",
                                    str(tiny["calib"]), "-o", str(tmp_path / "r.tflite"),

@@ -4,6 +4,7 @@ Exit codes (as in ruff, grep, diff):
   0  ok
   1  the check failed: over budget, not bit-exact, HIL mismatch
   2  error: bad input, usage, missing tool, device not answering
+  130  interrupted (Ctrl-C); what was measured so far is kept
 """
 
 from __future__ import annotations
@@ -18,6 +19,34 @@ class ExitCode(enum.IntEnum):
     OK = 0
     CHECK_FAILED = 1
     ERROR = 2
+    INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+
+
+def help_epilog(examples: list[str], check: str | None, error: str, extra: str = "") -> str:
+    """The end of every verb's ``--help``: examples, then the exit codes (``check``:
+    what exit 1 means for this verb, None when the verb has no check).
+
+    >>> print(help_epilog(["tinykit boards"], None, "unknown board"))
+    \b
+    Example:
+      tinykit boards
+    <BLANKLINE>
+    \b
+    Exit codes:
+      0    ok
+      2    error (unknown board)
+      130  interrupted (Ctrl-C)
+    <BLANKLINE>
+    """
+    head = "Example:" if len(examples) == 1 else "Examples:"
+    lines = ["\b", head, *(f"  {e}" for e in examples), ""]
+    if extra:
+        lines += ["\b", *extra.strip("\n").splitlines(), ""]
+    lines += ["\b", "Exit codes:", "  0    ok"]
+    if check:
+        lines.append(f"  1    {check}")
+    lines += [f"  2    error ({error})", "  130  interrupted (Ctrl-C)", ""]
+    return "\n".join(lines)
 
 
 class TinykitError(click.ClickException):
@@ -47,6 +76,9 @@ class CheckFailed(TinykitError):
 
     exit_code = ExitCode.CHECK_FAILED
 
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        click.echo(f"tinykit: check failed: {self.format_message()}", file=file or sys.stderr)
+
 
 class BoardError(TinykitError):
     """Unknown board id or malformed board profile."""
@@ -66,6 +98,11 @@ class QuantizeError(TinykitError):
 
 class UnsupportedError(TinykitError):
     """The model uses an op, version or type the chosen runtime cannot run."""
+
+
+class UnsupportedOpError(CheckFailed, UnsupportedError):
+    """The chosen runtime cannot run an op of the model: the support check failed
+    (exit 1) in every verb that checks it (see :func:`tinykit.ops.unsupported_message`)."""
 
 
 class ReferenceError_(TinykitError):

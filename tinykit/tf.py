@@ -35,6 +35,10 @@ from typing import Any
 
 from tinykit.errors import TinykitError, ToolError
 
+# "1" in a process whose fd 1 and 2 already go to a log file (tinykit.quantize's
+# isolated worker): quiet() captures nothing, so a native crash's last words stay in the log
+PASSTHROUGH_ENV = "TINYKIT_TF_PASSTHROUGH"
+
 # set before TensorFlow is imported (no effect once it is): C++ logs after absl's init
 TF_ENV = {"TF_CPP_MIN_LOG_LEVEL": "3"}
 
@@ -107,6 +111,9 @@ def _flush_all() -> None:
 def quiet() -> Iterator[Captured]:
     """Capture Python-level and OS-level (fd 1 and 2) output while TensorFlow works.
 
+    With ``TINYKIT_TF_PASSTHROUGH=1`` (:data:`PASSTHROUGH_ENV`, set for tinykit's
+    isolated quantize worker, whose streams are a log file) nothing is captured.
+
     On success the capture is dropped. On an exception its :meth:`Captured.diagnostics`
     are added to a :class:`~tinykit.errors.TinykitError` as a note, or written to
     stderr before any other exception propagates.
@@ -117,6 +124,9 @@ def quiet() -> Iterator[Captured]:
     'noise\\n'
     """
     captured = Captured()
+    if os.environ.get(PASSTHROUGH_ENV) == "1":  # an isolated worker: its streams are a log file
+        yield captured
+        return
     _flush_all()
     saved: list[tuple[int, int]] = []
     with tempfile.TemporaryFile() as sink:

@@ -2,7 +2,7 @@
 (no interpreter, no flatbuffer, one static arena planned at generation time).
 
 :func:`generate` checks every op first (an unsupported op or version raises
-:class:`~tinykit.errors.UnsupportedError` before anything is written), plans
+:class:`~tinykit.errors.UnsupportedOpError`, exit 1, before anything is written), plans
 the arena through :mod:`tinykit.plan` (in-place kernels alias their input), lets
 each op's spec (:mod:`tinykit.ops`) emit its C, and renders the templates. Same
 input, same bytes.
@@ -18,9 +18,9 @@ import jinja2
 
 from tinykit.cgen import banner, c_comment, c_ident, c_literal, c_string
 from tinykit.cgen import c_array as _c_array
-from tinykit.errors import CodegenError, UnsupportedError
+from tinykit.errors import CodegenError, UnsupportedError, UnsupportedOpError
 from tinykit.graph import Graph, Op, Tensor, model_hash
-from tinykit.ops import SPECS, unsupported_reason
+from tinykit.ops import SPECS, find_unsupported, unsupported_hint, unsupported_message
 from tinykit.plan import Buffer, MemoryPlan, plan_arena
 from tinykit.resources import templates_dir
 
@@ -46,13 +46,7 @@ class GeneratedModel:
 
 def unsupported_ops(graph: Graph) -> list[str]:
     """One line per op the AOT runtime cannot run, naming layer, op, version and why."""
-    problems = []
-    for op in graph.ops:
-        reason = unsupported_reason("aot", op, graph)
-        if reason:
-            problems.append(f"layer {op.index} {graph.layer_name(op)!r}: {op.kind} v{op.version}: "
-                            f"{reason}")
-    return problems
+    return [str(u) for u in find_unsupported("aot", graph)]
 
 
 class _Context:
@@ -120,11 +114,10 @@ def _const_bytes(decls: list[str]) -> int:
 def generate(graph: Graph, model_bytes: bytes, *, prefix: str = "tk",
              model_file: str | None = None) -> GeneratedModel:
     """Generate model.c/model.h for an int8 graph (see module doc)."""
-    problems = unsupported_ops(graph)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise UnsupportedError(problems[0] + more,
-                               hint="run `tinykit analyze MODEL --runtime tflm` or change the model")
+    problems = find_unsupported("aot", graph)
+    if problems:  # a failed check (exit 1), the same line as analyze and build
+        raise UnsupportedOpError(unsupported_message("aot", problems),
+                                 hint=unsupported_hint("aot", graph.ops))
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise UnsupportedError(f"the AOT runtime needs one input and one output, the model has "
                                f"{len(graph.inputs)} and {len(graph.outputs)}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from tinykit.graph import Graph, Op
 from tinykit.ops._common import data_movement
@@ -53,11 +55,11 @@ def unsupported_reason(runtime: str, op: Op, graph: Graph | None = None) -> str 
     """Why ``runtime`` cannot run ``op``, or None when it can. With ``graph``, the
     AOT runtime's own check (shapes, quantization, fused activations) runs too.
 
-    >>> unsupported_reason("aot", Op(0, "SUB", 2, (), ()))
-    'the aot runtime has no SUB kernel'
+    >>> unsupported_reason("aot", Op(0, "TRANSPOSE_CONV", 2, (), ()))
+    'the aot runtime has no TRANSPOSE_CONV kernel'
     >>> unsupported_reason("aot", Op(0, "CONV_2D", 9, (), ()))
     'the aot runtime supports CONV_2D up to version 6, the model has version 9'
-    >>> unsupported_reason("tflm", Op(0, "SUB", 2, (), ())) is None
+    >>> unsupported_reason("tflm", Op(0, "TRANSPOSE_CONV", 3, (), ())) is None
     True
     """
     table = RUNTIME_OPS[runtime]
@@ -72,6 +74,69 @@ def unsupported_reason(runtime: str, op: Op, graph: Graph | None = None) -> str 
         except (ValueError, KeyError, IndexError, AssertionError) as exc:
             return f"cannot be read ({type(exc).__name__}: {exc})"
     return None
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """One op a runtime cannot run (:func:`unsupported_reason` says why)."""
+
+    layer: str
+    op: str
+    version: int
+    reason: str
+    index: int = -1  # the op's index in the graph
+
+    def __str__(self) -> str:
+        """
+        >>> str(Unsupported("model/up", "TILE", 1, "the aot runtime has no TILE kernel", 4))
+        "layer 4 'model/up': TILE v1 (the aot runtime has no TILE kernel)"
+        """
+        return f"layer {self.index} {self.layer!r}: {self.op} v{self.version} ({self.reason})"
+
+
+def find_unsupported(runtime: str, graph: Graph) -> list[Unsupported]:
+    """Every op of ``graph`` that ``runtime`` cannot run, in graph order."""
+    found = []
+    for op in graph.ops:
+        reason = unsupported_reason(runtime, op, graph)
+        if reason:
+            found.append(Unsupported(graph.layer_name(op), op.kind, op.version, reason, op.index))
+    return found
+
+
+def unsupported_message(runtime: str, problems: Sequence[Unsupported]) -> str:
+    """The one line every verb (analyze, build, verify, quantize) gives for ops the
+    runtime cannot run: a failed check (exit 1), never an error.
+
+    >>> unsupported_message("aot", [Unsupported("m/up", "TILE", 1, "no kernel", 3)])
+    "1 op(s) not supported by the aot runtime: layer 3 'm/up': TILE v1 (no kernel)"
+    """
+    return (f"{len(problems)} op(s) not supported by the {runtime} runtime: "
+            + "; ".join(str(p) for p in problems))
+
+
+def unsupported_hint(runtime: str, ops: Sequence[Op]) -> str:
+    """What to do about ops ``runtime`` cannot run (``ops``: the model's): TFLM only
+    where TFLM can run the whole model, and never on the emulated boards (no TFLM build).
+
+    >>> unsupported_hint("aot", [Op(0, "GELU", 1, (), ())])
+    "replace the layer with one the runtime supports (README 'Ops')"
+    >>> unsupported_hint("tflm", [Op(0, "TILE", 3, (), ())]).split(":")[0]
+    'Keras 3 lowers UpSampling2D to TILE'
+    """
+    if runtime == "aot" and not any(unsupported_reason("tflm", op) for op in ops):
+        return ("TFLM can run every op: build with --runtime tflm for a real board (the qemu "
+                "boards have no TFLM), or replace the layer")
+    advice = sorted({OP_ADVICE[op.kind] for op in ops
+                     if op.kind in OP_ADVICE and unsupported_reason(runtime, op)})
+    return "; ".join(advice) or "replace the layer with one the runtime supports (README 'Ops')"
+
+
+# What to use instead of an op that neither runtime runs, named by the Keras layer behind it.
+OP_ADVICE: dict[str, str] = {
+    "TILE": ("Keras 3 lowers UpSampling2D to TILE: use UpSampling2D(interpolation='bilinear') "
+             "(RESIZE_BILINEAR) or Conv2DTranspose(strides=2)"),
+}
 
 
 def cost(graph: Graph, op: Op) -> OpCost:
@@ -120,5 +185,6 @@ def code_bytes_estimate(runtime: str, kinds: set[str]) -> int:
 
 
 __all__ = ["ALIAS_KINDS", "AOT_OPS", "RUNTIMES", "RUNTIME_OPS", "SPECS", "TFLM_OPS", "EmitContext",
-           "Emitted", "OpCost", "OpSpec", "code_bytes_estimate", "cost", "tflm_resolver",
+           "Emitted", "OpCost", "OpSpec", "Unsupported", "code_bytes_estimate", "cost",
+           "find_unsupported", "tflm_resolver", "unsupported_hint", "unsupported_message",
            "unsupported_reason"]

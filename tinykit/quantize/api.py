@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from tinykit.errors import QuantizeError
+from tinykit.errors import CheckFailed, QuantizeError, ReferenceError_
 
 IO_MODES = ("int8", "float")
 
@@ -73,12 +73,41 @@ class QuantizeResult:
     holdout_samples: int
     agreement: Agreement
     seconds: float  # wall time of the whole quantize call
+    warnings: tuple[str, ...] = ()  # about the calibration data (calibration_warnings)
 
     def to_dict(self) -> dict[str, Any]:
         return {"float_bytes": self.float_bytes, "int8_bytes": self.int8_bytes,
                 "calibration_samples": self.calibration_samples,
                 "holdout_samples": self.holdout_samples,
-                "agreement": self.agreement.to_dict(), "seconds": round(self.seconds, 3)}
+                "agreement": self.agreement.to_dict(), "seconds": round(self.seconds, 3),
+                "warnings": list(self.warnings)}
+
+
+def calibration_warnings(calib: np.ndarray, what: str = "data") -> tuple[str, ...]:
+    """What makes a calibration set unable to give good int8 ranges: one sample,
+    constant values (every value the same), or identical samples.
+
+    >>> calibration_warnings(np.zeros((1, 4)))[0]
+    'data: 1 calibration sample: the int8 ranges come from a single input; pass a few hundred representative samples'
+    >>> calibration_warnings(np.full((8, 4), 0.5))[0]
+    'data: every calibration value is 0.5: the int8 ranges cannot be measured; pass real samples'
+    >>> calibration_warnings(np.tile(np.arange(4.0), (3, 1)))[0]
+    'data: the 3 calibration samples are identical; pass varied, representative samples'
+    >>> calibration_warnings(np.arange(12.0).reshape(3, 4))
+    ()
+    """
+    x = np.asarray(calib)
+    found = []
+    if len(x) == 1:
+        found.append(f"{what}: 1 calibration sample: the int8 ranges come from a single input; "
+                     "pass a few hundred representative samples")
+    if x.size and float(np.ptp(x)) == 0.0:
+        found.append(f"{what}: every calibration value is {x.reshape(-1)[0]:g}: the int8 ranges "
+                     "cannot be measured; pass real samples")
+    elif len(x) > 1 and bool(np.all(x == x[:1])):
+        found.append(f"{what}: the {len(x)} calibration samples are identical; pass varied, "
+                     "representative samples")
+    return tuple(found)
 
 
 def split(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -128,14 +157,28 @@ def compare(float_out: np.ndarray, int8_out: np.ndarray, on: str = "holdout") ->
     return Agreement(kind, len(f), top1, rmse, cosine, on)
 
 
+class NotRunnable(CheckFailed):
+    """The model converted, but the int8 runtimes cannot run it (TF left ops in
+    float, or TFLM lacks an op): a failed check (exit 1). ``tflite`` holds the
+    converted model, which the CLI still writes."""
+
+    def __init__(self, message: str, tflite: bytes, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.tflite = tflite
+
+
 def quantize(model_path: str | Path, data: str | Path | np.ndarray,
              config: QuantizeConfig | None = None) -> QuantizeResult:
     """Quantize a trained model to full-integer int8 and measure what it costs.
 
     ``data`` is a .npy/.npz path or an array of float samples ``(N, *input_shape)``.
+    TensorFlow runs in an isolated subprocess (:mod:`tinykit.quantize.isolated`): a
+    native crash is a one-line :class:`QuantizeError`. A model that converts but that
+    TFLM or the int8 runtimes cannot run raises :class:`NotRunnable`.
     """
-    from tinykit.load import check_shape, load_data, load_model, model_io_shapes, validate_data
+    from tinykit.load import load_data, validate_data
     from tinykit.load.model import model_kind
+    from tinykit.quantize.isolated import convert
 
     config = config or QuantizeConfig()
     t0 = time.perf_counter()
@@ -145,24 +188,40 @@ def quantize(model_path: str | Path, data: str | Path | np.ndarray,
         what, arr = Path(data).name, load_data(data)
     else:
         what, arr = "data", validate_data(data, "data")
-    model = load_model(path)
-    in_shape, _ = model_io_shapes(model, path.name)
-    batch = check_shape(arr, in_shape, what).astype(np.float32)
+    done = convert(path, arr, what, config.io, config.holdout, config.seed)
+    aot_note = check_runnable(done.tflite, path.stem)
+    try:
+        agreement = _agreement(done.tflite, done.held, done.float_out, done.on, what)
+    except ReferenceError_ as exc:
+        raise NotRunnable(f"{path.stem}: TFLM cannot run the int8 model: {exc.message}",
+                          done.tflite) from None
+    return QuantizeResult(done.tflite, done.float_bytes, len(done.tflite),
+                          done.calibration_samples, done.holdout_samples, agreement,
+                          time.perf_counter() - t0, done.warnings + aot_note)
 
-    calib_idx, hold_idx = split(len(batch), config.holdout, config.seed)
-    calib = batch[calib_idx]
-    held, on = (batch[hold_idx], "holdout") if len(hold_idx) else (calib, "calibration")
 
-    from tinykit.quantize.convert import convert_float, convert_int8
-    from tinykit.tf import quiet
+def check_runnable(tflite: bytes, name: str) -> tuple[str, ...]:
+    """Raise :class:`NotRunnable` when TF left ops in float (``analyze`` would refuse
+    the model) or when TFLM, the reference, has no kernel for an op. Returns a warning
+    when only the AOT runtime (analyze's and build's default) cannot run an op."""
+    from tinykit.analyze.api import float_message
+    from tinykit.graph import parse_tflite
+    from tinykit.ops import find_unsupported, unsupported_hint, unsupported_message
 
-    with quiet():
-        tflite = convert_int8(model, calib, config.io)
-        float_bytes = len(convert_float(model))
-        float_out = np.asarray(model.predict(held, batch_size=32, verbose=0))
-    agreement = _agreement(tflite, held, float_out, on, what)
-    return QuantizeResult(tflite, float_bytes, len(tflite), len(calib), len(hold_idx), agreement,
-                          time.perf_counter() - t0)
+    graph = parse_tflite(tflite, name)
+    problem = float_message(graph)
+    if problem:
+        raise NotRunnable(problem, tflite, hint="replace the layers TensorFlow cannot quantize "
+                          "(LayerNormalization, attention) with int8-friendly ones")
+    missing = find_unsupported("tflm", graph)
+    if missing:
+        raise NotRunnable(f"{name}: {unsupported_message('tflm', missing)}", tflite,
+                          hint=unsupported_hint("tflm", graph.ops))
+    aot = find_unsupported("aot", graph)
+    if aot:
+        return (f"{name}: {unsupported_message('aot', aot)}; analyze and build need "
+                "--runtime tflm (real boards only)",)
+    return ()
 
 
 def _agreement(tflite: bytes, held: np.ndarray, float_out: np.ndarray, on: str,

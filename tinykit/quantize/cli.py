@@ -7,16 +7,17 @@ from typing import Any
 
 import click
 
-from tinykit.errors import CheckFailed, TinykitError
-from tinykit.output import human_bytes, is_tty, note, out, print_json
+from tinykit.errors import CheckFailed, TinykitError, help_epilog
+from tinykit.output import human_bytes, is_tty, note, out, print_json, warn
 
-HELP_EPILOG = """\b
-Agreement: the float model vs the int8 model (TFLM reference) on the
+HELP_EPILOG = help_epilog(
+    ["tinykit quantize kws.keras --data calib.npy -o kws.tflite --min-agreement 0.95",
+     "tinykit quantize saved_model_dir --data calib.npz --io float -o model.tflite --json"],
+    "agreement below --min-agreement (the model is still written)",
+    "bad model or data, conversion failed",
+    extra="""Agreement: the float model vs the int8 model (TFLM reference) on the
 held-back data. Softmax outputs (rows of probabilities) are compared by
-top-1 agreement, anything else by cosine similarity (and RMSE).
-\b
-Exit codes: 0 ok, 1 agreement below --min-agreement, 2 error.
-"""
+top-1 agreement, anything else by cosine similarity (and RMSE).""")
 
 
 @click.command(epilog=HELP_EPILOG)
@@ -37,29 +38,43 @@ Exit codes: 0 ok, 1 agreement below --min-agreement, 2 error.
 def quantize(ctx: click.Context, model: Path, data: Path, output: Path, io: str, holdout: float,
              seed: int, min_agreement: float | None, as_json: bool) -> None:
     """Quantize MODEL (.keras, .h5 or SavedModel dir) to a full-integer int8 .tflite."""
-    from tinykit.quantize.api import QuantizeConfig
+    from tinykit.quantize.api import NotRunnable, QuantizeConfig
     from tinykit.quantize.api import quantize as run_quantize
 
     if not as_json and is_tty():
         note(f"quantizing {model.name} with {data.name} (TensorFlow, takes a few seconds)")
-    result = run_quantize(model, data, QuantizeConfig(io=io, holdout=holdout, seed=seed))
     try:
-        output.write_bytes(result.tflite)
-    except OSError as exc:
-        raise TinykitError(f"{output}: cannot write: {exc.strerror}",
-                           hint="check that the folder exists and is writable") from None
+        result = run_quantize(model, data, QuantizeConfig(io=io, holdout=holdout, seed=seed))
+    except NotRunnable as exc:  # converted, but not runnable as int8: written anyway, exit 1
+        _write(output, exc.tflite)
+        raise NotRunnable(f"{exc.message}; the .tflite was still written to {output}",
+                          exc.tflite, exc.hint) from None
+    _write(output, result.tflite)
 
+    for w in result.warnings:
+        warn(w)
     report: dict[str, Any] = {"model": str(model), "data": str(data), "output": str(output),
                               "io": io, **result.to_dict()}
-    if as_json:
-        print_json(report)
+    a = result.agreement
+    passed = min_agreement is None or a.score >= min_agreement
+    if as_json:  # model_hash: the int8 .tflite written to --output
+        from tinykit.graph import model_hash
+
+        print_json(report, model_hash=model_hash(result.tflite), ok=passed, exit_code=0 if passed else 1)
     else:
         _table(report)
-    a = result.agreement
-    if min_agreement is not None and not a.score >= min_agreement:
+    if not passed:
         raise CheckFailed(f"{a.metric} agreement {a.score:.4f} is below --min-agreement "
                           f"{min_agreement} (the model was still written to {output})")
     ctx.exit(0)
+
+
+def _write(output: Path, tflite: bytes) -> None:
+    try:
+        output.write_bytes(tflite)
+    except OSError as exc:
+        raise TinykitError(f"{output}: cannot write: {exc.strerror}",
+                           hint="check that the folder exists and is writable") from None
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
