@@ -4,7 +4,8 @@ kernel tests and the per-layer benchmark script).
 :func:`build_elf` links the generated ``model.c`` + the C runtime + the QEMU
 startup/HAL from ``firmware/`` (or, without a model, a main that calls the kernels
 itself + the kernels + the HAL) with a caller-supplied ``main.c`` for
-``-mcpu=cortex-m4`` (mps2-an386) or ``cortex-m7`` (mps2-an500) with
+``-mcpu=cortex-m4`` (mps2-an386), ``cortex-m7`` (mps2-an500) or ``cortex-m33``
+(mps2-an505, Armv8-M Mainline with the DSP extension) with
 arm-none-eabi-gcc; :func:`run_qemu` runs the ELF with the UART on stdio and
 returns what it printed. The main ends with :data:`SEMIHOST_EXIT_C`'s
 ``tk_semihost_exit()`` so QEMU stops by itself; the process is killed on a
@@ -18,10 +19,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tinykit.resources import firmware_dir
-from tinykit.verify.build import kernel_sources, runtime_include_dirs, runtime_sources
+from tinykit.toolchain import kernel_sources, runtime_include_dirs, runtime_sources
 
-# cpu -> (QEMU machine, FPU)
-CORES = {"cortex-m4": ("mps2-an386", "fpv4-sp-d16"), "cortex-m7": ("mps2-an500", "fpv5-d16")}
+# cpu -> (QEMU machine, FPU, linker script in firmware/platform/ldscripts)
+CORES = {"cortex-m4": ("mps2-an386", "fpv4-sp-d16", "mps2.ld"),
+         "cortex-m7": ("mps2-an500", "fpv5-d16", "mps2.ld"),
+         "cortex-m33": ("mps2-an505", "fpv5-sp-d16", "mps2_an505.ld")}
+# instructions per SysTick tick under -icount shift=0 (1 instruction = 1 ns):
+# SysTick runs on the 25 MHz mps2 clock (20 MHz on mps2-an505)
+NS_PER_TICK = {"cortex-m4": 40, "cortex-m7": 40, "cortex-m33": 50}
 
 # UART text helpers and the semihosting exit for a harness main.c (static inline:
 # unused ones draw no warning).
@@ -80,7 +86,7 @@ def build_elf(gen_dir: Path | None, work: Path, main_c: str, *, cpu: str = "cort
            f"-mfpu={CORES[cpu][1]}", "-std=c99", opt, "-Wall", "-Wextra", "-Werror",
            "-ffunction-sections", "-fdata-sections", *(f"-D{d}" for d in defines),
            *includes, *map(str, srcs),
-           "-T", str(fw / "platform" / "ldscripts" / "mps2.ld"), "-nostartfiles",
+           "-T", str(fw / "platform" / "ldscripts" / CORES[cpu][2]), "-nostartfiles",
            "--specs=nano.specs", "--specs=nosys.specs", "-Wl,--gc-sections", "-o", str(elf)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
@@ -122,3 +128,28 @@ def run_qemu(elf: Path, cpu: str = "cortex-m4", *, icount: bool = True,
     if proc.returncode != 0:
         raise RuntimeError(f"qemu-system-arm exited with {proc.returncode}: {errs.strip()}")
     return out
+
+
+# Stack painting for a harness main.c (after SEMIHOST_EXIT_C): tk_stack_paint() fills
+# the free stack below its caller's frame with a pattern; after the code under test
+# ran, tk_stack_peak(sp) is how far below ``sp`` (the caller's stack pointer when it
+# called that code) any word was written. The linker scripts export _sstack.
+STACK_PAINT_C = r"""
+#define TK_PAINT 0xC5A5A5C5u
+extern uint32_t _sstack;
+static inline uint32_t tk_sp(void) {
+  uint32_t sp;
+  __asm__ volatile("mov %0, sp" : "=r"(sp));
+  return sp;
+}
+__attribute__((noinline)) static void tk_stack_paint(void) {
+  uint32_t *p = &_sstack;
+  uint32_t *end = (uint32_t *)(tk_sp() - 32u);
+  while (p < end) *p++ = TK_PAINT;
+}
+static uint32_t tk_stack_peak(uint32_t sp) {
+  const uint32_t *p = &_sstack;
+  while (p < (const uint32_t *)sp && *p == TK_PAINT) ++p;
+  return sp - (uint32_t)p;
+}
+"""

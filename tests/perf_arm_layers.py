@@ -7,7 +7,7 @@ the per-layer microseconds over the UART and exits through semihosting. QEMU run
 with ``-icount shift=0`` (1 instruction = 1 ns), so microseconds x 1000 are
 instructions.
 
-usage: python tests/perf_arm_layers.py MODEL.tflite [--opt -Os|-O2] [--cpu cortex-m4|cortex-m7]
+usage: python tests/perf_arm_layers.py MODEL.tflite [--opt -Os|-O2] [--cpu cortex-m4|cortex-m7|cortex-m33]
            [--no-dsp]    (--no-dsp: -DTK_NO_DSP, the portable kernel paths)
 """
 

@@ -7,8 +7,9 @@ shrinking), 3x3 same, strided, dilated and 5x5 convs, windows over the 1024-byte
 im2col buffer, full-width kernels; depthwise with multiplier 1 in place (3x3,
 5x5 pad 2, dilated), stride 2, multipliers 2-3, more than 64 taps and rows over
 the 1024-byte row buffer; dense layers with odd and multiple-of-4 widths. Each
-model's generated C is linked bare-metal for cortex-m4 (mps2-an386) and
-cortex-m7 (mps2-an500), runs random int8 inputs baked into the image, prints
+model's generated C is linked bare-metal for cortex-m4 (mps2-an386),
+cortex-m7 (mps2-an500) and cortex-m33 (mps2-an505, Armv8-M Mainline with the DSP
+extension), runs random int8 inputs baked into the image, prints
 every output byte over the UART and exits through semihosting. Two of them are
 also built with ``-DTK_NO_DSP`` for cortex-m4, so the portable paths run on the
 DSP core (the disassembly shows no SXTB16/SMLAD). The same models go through

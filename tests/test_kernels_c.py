@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 from arm_harness import SEMIHOST_EXIT_C, build_elf, disassembly, run_qemu
 
-from tinykit.verify.build import kernel_sources, link_sources, runtime_include_dirs
+from tinykit.toolchain import kernel_sources, link_sources, runtime_include_dirs
 
 pytestmark = pytest.mark.host
 

@@ -26,7 +26,7 @@ from tinykit.resources import firmware_dir
 
 pytestmark = pytest.mark.emu  # PlatformIO builds, QEMU uploads; the checks before pio runs: unit
 
-BOARDS = ["qemu-m4", "qemu-m7"]
+BOARDS = ["qemu-m4", "qemu-m7", "qemu-m33"]
 SERIAL_TIMEOUT_S = 10
 
 # The hello firmware: a one-line banner, then every byte comes back + 1;
@@ -182,10 +182,12 @@ def test_build_reports_the_elf_sizes(board_id: str, builds: dict[str, api.BuildR
 @pytest.mark.parametrize("board_id", BOARDS)
 def test_build_uses_the_board_cpu_and_fpu(board_id: str, builds: dict[str, api.BuildResult]) -> None:
     out = subprocess.run(["arm-none-eabi-readelf", "-A", str(builds[board_id].elf)], capture_output=True, text=True)
-    want = {"qemu-m4": "Tag_FP_arch: VFPv4-D16", "qemu-m7": "Tag_FP_arch: FPv5/FP-D16"}[board_id]
+    want = {"qemu-m4": "Tag_FP_arch: VFPv4-D16", "qemu-m7": "Tag_FP_arch: FPv5/FP-D16",
+            "qemu-m33": "Tag_FP_arch: FPv5/FP-D16"}[board_id]
     assert "Tag_ABI_VFP_args: VFP registers" in out.stdout  # -mfloat-abi=hard
     assert want in out.stdout
-    assert ("Tag_ABI_HardFP_use: SP only" in out.stdout) == (board_id == "qemu-m4")  # M7: double precision
+    # M7: double precision; M4 and M33: single
+    assert ("Tag_ABI_HardFP_use: SP only" in out.stdout) == (board_id != "qemu-m7")
 
 
 def test_build_failure_names_the_first_compiler_error(workdir: Path) -> None:

@@ -25,7 +25,9 @@ pytestmark = pytest.mark.emu  # QEMU; setting/argument checks: unit, the arm-gcc
 FLAGS = {
     "qemu-m4": ["-mcpu=cortex-m4", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
     "qemu-m7": ["-mcpu=cortex-m7", "-mfloat-abi=hard", "-mfpu=fpv5-d16"],
+    "qemu-m33": ["-mcpu=cortex-m33", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"],
 }
+LDSCRIPTS = {"qemu-m33": "mps2_an505.ld"}  # the others: mps2.ld
 
 
 def compile_hello(out: Path, board_id: str) -> Path:
@@ -47,7 +49,7 @@ def compile_hello(out: Path, board_id: str) -> Path:
         str(main_c),
         *(str(p) for p in sorted((fw / "hal" / "qemu").glob("*.c"))),
         "-T",
-        str(fw / "platform" / "ldscripts" / "mps2.ld"),
+        str(fw / "platform" / "ldscripts" / LDSCRIPTS.get(board_id, "mps2.ld")),
         "-Wl,--gc-sections",
         "--specs=nano.specs",
         "--specs=nosys.specs",

@@ -270,7 +270,7 @@ def upload(project_dir: Path | str, *, port: str | None = None, environment: str
     if penv.is_local_platform and not emulated:
         raise BoardError(
             f"[env:{penv.name}] uses a local platform but board '{penv.pio_board}' is not a tinykit emulated board",
-            hint="use board = mps2_an386 (qemu-m4) or mps2_an500 (qemu-m7)",
+            hint="use board = mps2_an386 (qemu-m4), mps2_an500 (qemu-m7) or mps2_an505 (qemu-m33)",
         )
     extra = ["--upload-port", port] if port and not emulated else []
     log, seconds = _run_pio(penv, ["upload"], extra, "tinykit-upload.log", False)

@@ -69,7 +69,7 @@ def _emulated(board: Board | str) -> Board:
     if b.qemu is None:
         raise BoardError(
             f"board '{b.id}' is real hardware, not emulated",
-            hint="use --board qemu-m4 or qemu-m7",
+            hint="use --board qemu-m4, qemu-m7 or qemu-m33",
         )
     return b
 

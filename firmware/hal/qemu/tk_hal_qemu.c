@@ -1,17 +1,26 @@
 /* tinykit: board HAL for the QEMU mps2 boards.
  *
- * Serial: CMSDK APB UART0 at 0x40004000, which QEMU connects to its first
- * -serial backend (tinykit uses a loopback TCP socket).
- * Time: SysTick on the core clock (25 MHz on mps2) with a wrap counter;
+ * Serial: CMSDK APB UART0, which QEMU connects to its first -serial backend
+ * (tinykit uses a loopback TCP socket): at 0x40004000 on mps2-an386/an500; on
+ * mps2-an505 (Cortex-M33, Armv8-M Mainline) the core runs in the Secure state
+ * and reaches UART0 through its Secure alias 0x50200000.
+ * Time: SysTick on the core clock (25 MHz on mps2, 20 MHz on mps2-an505) with
+ * a wrap counter;
  * run QEMU with -icount for deterministic timing. The DWT cycle counter reads
  * 0 under QEMU, so it is not used. Plain C99, no malloc. */
 #include "tinykit.h"
 
-#ifndef TK_CORE_CLOCK_HZ
-#define TK_CORE_CLOCK_HZ 25000000u
+#if defined(__ARM_ARCH_8M_MAIN__)
+#define TK_QEMU_CLOCK_HZ 20000000u
+#define TK_UART_BASE 0x50200000u
+#else
+#define TK_QEMU_CLOCK_HZ 25000000u
+#define TK_UART_BASE 0x40004000u
 #endif
 
-#define TK_UART_BASE 0x40004000u
+#ifndef TK_CORE_CLOCK_HZ
+#define TK_CORE_CLOCK_HZ TK_QEMU_CLOCK_HZ
+#endif
 #define TK_UART_DATA (*(volatile uint32_t *)(TK_UART_BASE + 0x00u))
 #define TK_UART_STATE (*(volatile uint32_t *)(TK_UART_BASE + 0x04u))
 #define TK_UART_CTRL (*(volatile uint32_t *)(TK_UART_BASE + 0x08u))
@@ -32,6 +41,7 @@
 #define TK_CPUID (*(volatile const uint32_t *)0xE000ED00u)
 #define TK_CPUID_PART(id) (((id) >> 4) & 0xFFFu)
 #define TK_PART_CORTEX_M7 0xC27u
+#define TK_PART_CORTEX_M33 0xD21u
 
 void tk_systick_handler(void);
 
@@ -81,6 +91,10 @@ const char *tk_hal_board(void) {
 #ifdef TK_BOARD_ID
   return TK_BOARD_ID;
 #else
-  return TK_CPUID_PART(TK_CPUID) == TK_PART_CORTEX_M7 ? "qemu-m7" : "qemu-m4";
+  switch (TK_CPUID_PART(TK_CPUID)) {
+    case TK_PART_CORTEX_M7: return "qemu-m7";
+    case TK_PART_CORTEX_M33: return "qemu-m33";
+    default: return "qemu-m4";
+  }
 #endif
 }

@@ -1,4 +1,5 @@
-/* tinykit: startup for the QEMU mps2 boards (Cortex-M4 an386, Cortex-M7 an500).
+/* tinykit: startup for the QEMU mps2 boards (Cortex-M4 an386, Cortex-M7 an500,
+ * Cortex-M33 an505).
  *
  * Vector table, reset handler (copy .data, zero .bss, enable the FPU) and a
  * default handler. Symbols come from the tinykit-qemu linker script. Plain C99. */
