@@ -67,8 +67,9 @@ class HostDevice:
     """The host-built firmware as a process; a context manager that always kills it."""
 
     def __init__(self, exe: Path, *, eembc: bool = False, board: str = "host-test",
-                 log: Path | None = None) -> None:
+                 log: Path | None = None, eembc_task: str | None = None) -> None:
         args = [str(exe), "--board", board] + (["--eembc"] if eembc else [])
+        args += ["--eembc-task", eembc_task] if eembc_task else []
         self._log = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log)
         assert self.proc.stdout is not None

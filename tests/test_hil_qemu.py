@@ -60,7 +60,7 @@ def tinykit(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str
                           timeout=timeout)
 
 
-@pytest.mark.parametrize("board", ["qemu-m4", "qemu-m7"])
+@pytest.mark.parametrize("board", ["qemu-m4", "qemu-m7", "qemu-m33"])
 def test_build_flash_run_and_test_ds_cnn_bit_exact(ds_cnn, model_dir, tmp_path, board):
     model = model_dir / "ds_cnn.tflite"
     report, port = build_and_flash(model, board, tmp_path / f"ds_cnn-{board}")
@@ -90,7 +90,7 @@ def test_build_flash_run_and_test_ds_cnn_bit_exact(ds_cnn, model_dir, tmp_path, 
     # the HIL suite, with JUnit and JSON reports
     junit, out_json = tmp_path / "hil.xml", tmp_path / "hil.json"
     r = tinykit("test", str(model), "--port", port, "--samples", "12", "--junit", str(junit),
-                "--json", str(out_json))
+                "--json-file", str(out_json))
     assert r.returncode == 0, r.stdout + r.stderr
     result = json.loads(out_json.read_text())
     assert result["bit_exact"] and result["samples"] == 12 and result["mismatches"] == 0
@@ -111,10 +111,13 @@ def test_fixture_models_bit_exact_on_qemu_m4(request, model_dir, tmp_path, name)
     data = tmp_path / "data.npy"
     np.save(data, fixture.calib[:4])
     r = tinykit("test", str(model), "--port", port, "--data", str(data), "--samples", "4", "--timeout", "60",
-                "--json", "-")
+                "--json")
     assert r.returncode == 0, r.stdout + r.stderr
-    result = json.loads(r.stdout)
+    result = json.loads(r.stdout)  # `test --json` prints the report (the JSON contract's keys)
     assert result["bit_exact"] and result["samples"] == 4
+    assert (result["model"], result["ok"], result["exit_code"]) == (str(model), True, 0)
+    if name == "autoencoder":  # no class probabilities: no top-1 agreement
+        assert result["top1_agreement"] is None and result["cases"][0]["top1_device"] is None
 
 
 def test_wrong_model_on_device_is_a_clear_error(ds_cnn, resnet, model_dir, tmp_path):
@@ -131,7 +134,7 @@ def test_emulator_killed_mid_run_keeps_partial_results(ds_cnn, model_dir, tmp_pa
     _, port = build_and_flash(model_dir / "ds_cnn.tflite", "qemu-m4", tmp_path / "p")
     out_json = tmp_path / "partial.json"
     proc = subprocess.Popen([sys.executable, "-m", "tinykit", "test", str(model_dir / "ds_cnn.tflite"),
-                             "--port", port, "--samples", "400", "--timeout", "3", "--json", str(out_json)],
+                             "--port", port, "--samples", "400", "--timeout", "3", "--json-file", str(out_json)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     def three_cases_written() -> bool:
         try:
@@ -161,7 +164,7 @@ def test_faults_between_host_and_emulator_never_give_a_wrong_result(ds_cnn, mode
     # request make giving up on a request (7 damaged attempts in a row) ~1e-4 likely
     with FaultProxy(("127.0.0.1", emu.port), seed=3, flip=0.0008, drop=0.0003, max_faults=12) as proxy:
         r = tinykit("test", str(model_dir / "ds_cnn.tflite"), "--port", proxy.url, "--samples", "15",
-                    "--timeout", "2", "--retries", "6", "--json", "-")
+                    "--timeout", "2", "--retries", "6", "--json")
         faults = proxy.faults
     assert r.returncode == 0, r.stdout + r.stderr
     result = json.loads(r.stdout)
@@ -188,7 +191,7 @@ def test_mlperf_tiny_mode_on_emulated_board(ds_cnn, model_dir, tmp_path):
     rng = np.random.default_rng(7)
     with EembcDevice.open(port, timeout=60) as dev:
         assert dev.name() == "tinykit-qemu-m4"
-        assert dev.profile()[1] == "ds_cnn"
+        assert dev.profile()[1] == "kws01"  # the runner's key, detected from the shapes
         for _ in range(2):
             x = rng.integers(-128, 128, (49, 10, 1), dtype=np.int8)
             ref = reference_run(ds_cnn.tflite, x[None]).outputs[0].reshape(-1)

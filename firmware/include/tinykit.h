@@ -92,6 +92,27 @@ void tk_eembc_init(void);
  * the model input, which an inference may overwrite: then only the first
  * inference after a load sees the loaded data. */
 void tk_eembc_set_buffer(uint8_t *buffer, uint32_t bytes);
+/* MLPerf Tiny task (what the reference firmware of kws01/ic01/vww01/ad01 does
+ * with the runner's db bytes and prints as results). */
+typedef enum TkEembcInput {
+  TK_EEMBC_IN_INT8 = 0,   /* db bytes are the int8 input */
+  TK_EEMBC_IN_UINT8 = 1,  /* db bytes are uint8: input = byte - 128 */
+  TK_EEMBC_IN_FLOAT32 = 2 /* db bytes are float32 LE, quantized on the device */
+} TkEembcInput;
+typedef enum TkEembcOutput {
+  TK_EEMBC_OUT_VALUES = 0, /* every output element dequantized */
+  TK_EEMBC_OUT_MSE = 1     /* one score: mean of (dequantized output - float input)^2 */
+} TkEembcOutput;
+typedef struct TkEembcTask {
+  const char *model;    /* m-model-[...]: the runner's key ("kws01", ...); NULL: the model name */
+  TkEembcInput input;
+  TkEembcOutput output;
+  uint8_t *db;          /* the db buffer: input elements x (4 for FLOAT32, else 1) bytes */
+  uint32_t db_bytes;
+  int8_t *quantized;    /* FLOAT32 only: input.bytes, the input quantized once per infer */
+} TkEembcTask;
+/* Use a task (copied; call before tk_eembc_banner). It replaces tk_eembc_set_buffer. */
+void tk_eembc_set_task(const TkEembcTask *task);
 /* "m-timestamp-mode-performance", "m-init-done", "m-ready" lines. */
 void tk_eembc_banner(void);
 /* Non-blocking: consume waiting bytes, run each command ending in '%'. */

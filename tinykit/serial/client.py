@@ -47,6 +47,10 @@ from tinykit.serial.protocol import (
 )
 
 BANNER_PREFIX = "tinykit "
+# Lines only an MLPerf Tiny mode firmware (--protocol eembc) prints: its boot lines,
+# and its answers to the probe below (a '%' ends a command there, then name%).
+EEMBC_LINES = ("m-timestamp-mode-", "m-init-done", "m-ready", "m-name-", "e-[Unknown command")
+EEMBC_PROBE = b"%name%"
 READ_SLICE_S = 0.05  # link read timeout: how often the deadline is checked
 READ_CHUNK = 4096  # most bytes taken per link read
 
@@ -89,6 +93,7 @@ class LinkStats:
 @dataclass
 class _Session:
     synced: bool = False  # a reply arrived: later banners mean a reset
+    probed: bool = False  # EEMBC_PROBE was sent (once, after the first unanswered request)
     text_lines: list[str] = field(default_factory=list)
 
 
@@ -273,6 +278,9 @@ class Device:
             reply = self._await_reply(type_, seq)
             if reply is not None:
                 return reply
+            if not self._session.synced and not self._session.probed:
+                self._session.probed = True  # silent from the start: maybe MLPerf Tiny firmware
+                self._write(EEMBC_PROBE, frame_count=False)
         raise DeviceError(
             f"the device at {self.url} did not answer {type_.name} after {self.retries + 1} attempts",
             hint="check the port, the baud rate and that the board runs tinykit firmware "
@@ -313,6 +321,13 @@ class Device:
 
     def _on_text(self, text: str) -> None:
         self._session.text_lines.append(text)
+        if not self._session.synced and text.strip().startswith(EEMBC_LINES):
+            raise DeviceError(
+                f"the device at {self.url} runs MLPerf Tiny mode firmware (built with --protocol eembc): "
+                "it answers in the MLPerf Tiny runner's text protocol (m-... lines), not tinykit's",
+                hint="drive it with the MLPerf Tiny runner or tinykit.serial.eembc.EembcDevice; for "
+                "tinykit run/test, rebuild without --protocol eembc and flash again",
+            )
         if self._session.synced and text.startswith(BANNER_PREFIX):
             raise DeviceError(
                 f"the device reset during the run (boot banner seen again: {text!r}); "
@@ -320,13 +335,14 @@ class Device:
                 hint="check the power supply, a watchdog or a crash in the firmware",
             )
 
-    def _write(self, frame: bytes) -> None:
+    def _write(self, frame: bytes, *, frame_count: bool = True) -> None:
         try:
             self.link.write(frame)
             self.link.flush()
         except LinkLost as e:
             raise self._lost(e) from None
-        self.stats.frames_sent += 1
+        if frame_count:
+            self.stats.frames_sent += 1
 
     def _read(self) -> bytes:
         try:

@@ -5,7 +5,9 @@ each command with ``m-ready``; ``e-[...]`` lines are errors. The device side is
 ``firmware/src/link/tk_eembc.c`` (its header comment lists the replies). Any device
 that speaks this protocol works, not only tinykit firmware. The client talks
 through a :class:`~tinykit.serial.link.Link`: :meth:`EembcDevice.open` opens one
-by URL; ``EembcDevice(link)`` uses a link the caller opened.
+by URL; ``EembcDevice(link)`` uses a link the caller opened. What the ``db`` bytes
+are for each MLPerf Tiny task (int8, uint8 pixels, float32 windows) and what
+``m-results`` then holds: :mod:`tinykit.project.eembc` (``TASKS[key].encode``).
 
 >>> parse_results("m-results-[0.000,-1.500,2.250]")
 [0.0, -1.5, 2.25]
@@ -26,11 +28,15 @@ from tinykit.serial.link import Link, open_link
 READY = "m-ready"
 READ_SLICE_S = 0.05  # link read timeout: how often deadlines are checked
 READ_CHUNK = 4096  # most bytes taken per link read
-DB_CHUNK = 32  # bytes per "db <hex>%" command (64 hex characters), as the runner sends
+# Bytes per "db <hex>%" command: the runner's DUT class sends 31 (62 hex digits; 26
+# when a power manager is attached, in energy mode). The reference firmware's
+# command buffer holds 80 characters, tinykit's 128.
+DB_CHUNK = 31
 _RESULTS = re.compile(r"m-results-\[([^\]]*)\]")
 _LAP = re.compile(r"m-lap-us-(\d+)")
 _NAME = re.compile(r"m-name-dut-\[(.*)\]")
 _BRACKET = re.compile(r"m-(profile|model)-\[(.*)\]")
+_BUFFER = re.compile(r"m-buffer-([0-9a-fA-F]{2}(?:-[0-9a-fA-F]{2})*)$")
 
 
 def parse_results(line: str) -> list[float]:
@@ -90,13 +96,14 @@ class EembcDevice:
     def timestamp(self) -> int:
         return int(self._match(self.command("timestamp"), _LAP).group(1))
 
-    def load(self, data: bytes) -> None:
-        """``db load N`` then ``db <hex>`` chunks; the device confirms m-load-done."""
+    def load(self, data: bytes, chunk: int = DB_CHUNK) -> None:
+        """``db load N`` then ``db <hex>`` commands of ``chunk`` bytes; the device
+        confirms m-load-done."""
         lines = self.command(f"db load {len(data)}")
         if not any(f"Expecting {len(data)} bytes" in ln for ln in lines):
             raise DeviceError(f"the device did not accept db load {len(data)}: {lines}")
         done = False
-        for part in hex_chunks(data):
+        for part in hex_chunks(data, chunk):
             done = any("m-load-done" in ln for ln in self.command(f"db {part}"))
         if not done:
             raise DeviceError("the device did not confirm the load (no m-load-done)")
@@ -110,6 +117,14 @@ class EembcDevice:
             raise DeviceError(f"malformed infer reply: {lines}")
         elapsed = (laps[-1] - laps[-2]) % (1 << 32)
         return parse_results(results[-1]), elapsed / n
+
+    def db_print(self) -> bytes:
+        """The bytes announced by the last ``db load N`` (``db print%``)."""
+        found = [m.group(1) for m in map(_BUFFER.search, self.command("db print")) if m]
+        return bytes.fromhex("".join(found).replace("-", ""))
+
+    def help(self) -> list[str]:
+        return self.command("help")
 
     def results(self) -> list[float]:
         lines = [ln for ln in self.command("results") if "m-results-" in ln]
