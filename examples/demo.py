@@ -6,6 +6,8 @@
 4. tinykit build         -> a PlatformIO project for esp32s3 (compiles on a machine with its toolchain)
 5. tinykit build --compile, tinykit flash  -> firmware on the emulated Cortex-M4 (QEMU)
 6. tinykit test          -> every sample on the emulated board vs the TFLM reference
+7. tinykit run --layers  -> one inference with the device time of every layer
+8. tinykit report        -> one HTML page: model, memory plan, budgets, speed, quantization error
 """
 
 from __future__ import annotations
@@ -77,9 +79,10 @@ def main() -> int:
     try:
         report = OUT / "hil.json"
         t = step("HIL test on qemu-m4", "test", str(model), "--port", port, "--data", str(OUT / "test_x.npy"),
-                 "--labels", str(OUT / "test_y.npy"), "--samples", "100", "--json", str(report),
+                 "--labels", str(OUT / "test_y.npy"), "--samples", "100", "--json-file", str(report),
                  "--junit", str(OUT / "hil.xml"), check=False)
         hil = json.loads(report.read_text())
+        run_json = per_layer_run(model, port)
     finally:
         stop_emulator()
     lat = hil.get("latency_us") or {}
@@ -94,7 +97,33 @@ def main() -> int:
     print(f"device latency   min {lat.get('min'):.0f} / median {lat.get('median'):.0f} / p95 {lat.get('p95'):.0f} us "
           f"(virtual time, -icount shift=0); throughput {hil.get('throughput_per_s', 0):.1f} inferences/s "
           "over the emulated UART, transfer included")
+    html = write_report(model, report, run_json)
+    print(f"report           {html}  (open it in a browser: one file, works offline)")
     return t.returncode
+
+
+def per_layer_run(model: Path, port: str) -> Path | None:
+    """`tinykit run --layers --json`: one inference with the device time of every layer."""
+    import numpy as np
+
+    x0 = OUT / "x0.npy"
+    np.save(x0, np.load(OUT / "test_x.npy")[:1])
+    r = step("one inference on qemu-m4 with per-layer times", "run", "--port", port, "--input", str(x0),
+             "--model", str(model), "--layers", "--json", check=False)
+    if r.returncode != 0:
+        return None
+    path = OUT / "run.json"
+    path.write_text(r.stdout)
+    return path
+
+
+def write_report(model: Path, hil: Path, run_json: Path | None) -> str:
+    """`tinykit report`: every section (budgets on every board, quantization error, speed)."""
+    args = ["report", str(model), "--board", "all", "--keras", str(OUT / "kws.keras"), "--data",
+            str(OUT / "calib.npy"), "--hil", str(hil), "-o", str(OUT / "report.html")]
+    args += ["--layers", str(run_json)] if run_json is not None else []
+    r = step("report (one HTML page)", *args, check=False)
+    return r.stdout.strip() if r.returncode == 0 else f"not written (exit {r.returncode})"
 
 
 if __name__ == "__main__":
