@@ -81,7 +81,7 @@ def emulated(tmp: Path) -> str:
         c = json.loads(b.stdout)["compile"]
         f, tf = tinykit("flash", str(proj), "--board", board, "--json", env=env)
         port = json.loads(f.stdout)["port"]
-        t, _ = tinykit("test", str(model), "--port", port, "--samples", "30", "--json", "-", env=env)
+        t, _ = tinykit("test", str(model), "--port", port, "--samples", "30", "--json", env=env)
         tinykit("flash", "--board", board, "--stop", env=env)
         h = json.loads(t.stdout)
         lat = h["latency_us"]

@@ -72,6 +72,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "add `pytestmark = pytest.mark.unit|host|emu` (see tests/conftest.py)"), stacklevel=1)
 
 
+@pytest.fixture(autouse=True)
+def _unit_tier_estimates_flash(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unit tier runs no compiler: `analyze` estimates the AOT flash instead of linking it."""
+    if request.node.get_closest_marker("unit") is not None:
+        monkeypatch.setenv("TINYKIT_FLASH", "estimate")
+
+
 _TF_BEFORE = pytest.StashKey[bool]()
 
 

@@ -3,7 +3,7 @@
 Host: for each fixture model, ``tinykit.verify.api.verify`` (bit-exact check, AOT
 host-gcc us vs TFLM us). Emulated Cortex-M4: DS-CNN built for qemu-m4
 (``tinykit build --compile``), flashed (QEMU started), and driven with
-``tinykit test --samples N --json -`` for device latency and throughput over the
+``tinykit test --samples N --json`` for device latency and throughput over the
 emulated serial link. The emulator is always stopped at the end.
 
 usage: python tests/perf_kernels.py [--models a,b] [--no-host] [--no-qemu]
@@ -73,7 +73,7 @@ def qemu_row(name: str, cache: Path, icount: str, samples: int) -> str:
             port = json.loads(_tinykit("flash", str(project), "--board", "qemu-m4", "--json",
                                        env=env))["port"]
             result = json.loads(_tinykit("test", str(model), "--port", port, "--samples",
-                                         str(samples), "--timeout", "120", "--json", "-",
+                                         str(samples), "--timeout", "120", "--json",
                                          env=env))
         finally:
             subprocess.run([sys.executable, "-m", "tinykit", "flash", "--board", "qemu-m4",

@@ -3,6 +3,7 @@ errors of the foundation verbs printed as one line."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def test_root_help_lists_verbs_and_exit_codes() -> None:
 def test_verb_help_documents_exit_codes(verb: str) -> None:
     res = CliRunner().invoke(cli, [verb, "--help"])
     assert res.exit_code == 0
-    assert "Exit codes" in res.stdout and "2 error" in res.stdout
+    assert "Exit codes" in res.stdout and re.search(r"\b2\s+error", res.stdout)
+    assert "130  interrupted (Ctrl-C)" in res.stdout
 
 
 def test_version() -> None:

@@ -17,8 +17,8 @@ from tinykit.errors import UnsupportedError
 from tinykit.graph import parse_tflite
 from tinykit.ops import AOT_OPS
 from tinykit.reference import measure_arena, run
+from tinykit.toolchain import build_host, kernel_sources_used, runtime_include_dirs
 from tinykit.verify.api import _run_binary
-from tinykit.verify.build import build_host, kernel_sources_used, runtime_include_dirs
 
 pytestmark = pytest.mark.host  # host gcc, arm-none-eabi-gcc, TF conversion; one unit test
 
@@ -73,7 +73,8 @@ def test_identifiers_cannot_inject(tmp_path: Path) -> None:
     text = gen.files["model.c"]
     includes = [ln for ln in text.splitlines() if ln.lstrip().startswith("#include")]
     assert includes == ["#include <stddef.h>", "#include <stdint.h>", '#include "model.h"',
-                        '#include "tk_kernels.h"']
+                        '#include "tk_kernels.h"',
+                        '#include "esp_attr.h"']  # only under -DTK_ARENA_IN_PSRAM
     assert not any(ln.lstrip().startswith("int main") for ln in text.splitlines())
     assert text.count("e*/") == 1  # only in the escaped name string, never in a comment
     write_files(gen, tmp_path / "gen")

@@ -160,7 +160,7 @@ def test_build_cli_quantizes_keras_and_renders(trained_ds_cnn, tmp_path):
     assert report["analyze"]["budget"]["ram"]["fits"]
     assert (out / "platformio.ini").exists() and (out / "tinykit-build.json").exists()
     saved = json.loads((out / "tinykit-build.json").read_text())
-    assert saved["model"]["hash"] == report["model"]["hash"]
+    assert saved["model_hash"] == report["model_hash"] and saved["tinykit_version"]
     quantized = saved["quantize"]  # the quantize step's figures, as `tinykit quantize --json` has them
     assert quantized == report["quantize"] and quantized["int8_bytes"] < quantized["float_bytes"]
     assert quantized["calibration_samples"] + quantized["holdout_samples"] == 50
@@ -191,7 +191,7 @@ def big_model(tmp_path_factory):
 
 
 @pytest.mark.host
-def test_build_over_budget_exits_1_and_force_goes_on(big_model, tmp_path):
+def test_build_over_budget_exits_1_and_force_exits_0(big_model, tmp_path):
     out = tmp_path / "big-esp32s3"
     r = CliRunner().invoke(cli, ["build", str(big_model), "--board", "esp32s3", "-o", str(out), "--json"])
     assert r.exit_code == 1, r.output
@@ -199,7 +199,7 @@ def test_build_over_budget_exits_1_and_force_goes_on(big_model, tmp_path):
     assert not report["analyze"]["budget"]["flash"]["fits"]
     assert not (out / "platformio.ini").exists()
     r = CliRunner().invoke(cli, ["build", str(big_model), "--board", "esp32s3", "-o", str(out), "--force"])
-    assert r.exit_code == 1 and (out / "platformio.ini").exists()
+    assert r.exit_code == 0 and (out / "platformio.ini").exists()  # the overrun is a warning
 
 
 def test_unknown_board_suggests(ds_cnn, model_dir):

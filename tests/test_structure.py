@@ -126,8 +126,10 @@ def _imports_at(path: Path) -> set[str]:
 
 def test_leaf_modules_import_no_stage() -> None:
     edges = package_graph()
-    for leaf in ("tinykit.errors", "tinykit.cgen", "tinykit.tensors", "tinykit.graph", "tinykit.tf"):
-        assert edges.get(leaf, set()) <= {"tinykit", "tinykit.errors", "tinykit.graph"}, leaf
+    for leaf in ("tinykit.errors", "tinykit.cgen", "tinykit.tensors", "tinykit.graph", "tinykit.tf",
+                 "tinykit.toolchain"):
+        assert edges.get(leaf, set()) <= {"tinykit", "tinykit.errors", "tinykit.graph",
+                                          "tinykit.resources"}, leaf
 
 
 # --- op specs -----------------------------------------------------------------------

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from tinykit.cli import cli
 from tinykit.codegen.api import generate, write_files
 from tinykit.errors import DataError, ToolError
-from tinykit.graph import parse_tflite
+from tinykit.graph import model_hash, parse_tflite
 from tinykit.tensors import quantize_array
+from tinykit.toolchain import build_host
 from tinykit.verify.api import first_diff_layer, make_inputs
-from tinykit.verify.build import build_host
 
 pytestmark = pytest.mark.host  # TF conversion + gcc; the bad-input check: unit
 
@@ -48,6 +48,8 @@ def test_cli_json_bit_exact(small_model: bytes, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert KEYS <= set(report)
+    assert (report["model"], report["ok"], report["exit_code"]) == (str(path), True, 0)
+    assert report["model_hash"] == model_hash(small_model) and "median" in report["timing"]
     assert report["bit_exact"] is True and report["samples"] == 10
     assert report["mismatches"] == [] and report["max_abs_diff"] == 0
     assert 0 < report["aot_ram_bytes"] < report["tflm_arena_bytes"]

@@ -5,6 +5,7 @@ Templates receive already-rendered pieces from these.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -142,7 +143,7 @@ def banner(inputs: dict[str, str]) -> str:
     return "\n".join(lines) + "\n */"
 
 
-def c_struct_init(name: str, ctype: str, fields: dict[str, object], comment: str = "") -> str:
+def c_struct_init(name: str, ctype: str, fields: Mapping[str, object], comment: str = "") -> str:
     """A ``static const`` struct with designated initializers; values are C text or ints
     (lists of ints become brace lists).
 

@@ -1,5 +1,7 @@
-"""Compile generated C: the host binary (gcc, with the verify harness) and the
-flash measurement (arm-none-eabi-gcc + arm-none-eabi-size)."""
+"""Compile generated C (a leaf module; analyze, verify and the tests use it): the
+runtime's sources and include folders, the host binary (gcc, with the verify
+harness in tinykit/verify/harness.c) and the flash measurement
+(arm-none-eabi-gcc + arm-none-eabi-size)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ HOST_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 ARM_FLAGS = ["-std=c99", "-Os", "-mthumb", "-Wall", "-Wextra", "-Werror",
              "-ffunction-sections", "-fdata-sections"]
 APT_HINT = "sudo apt-get install -y gcc gcc-arm-none-eabi libnewlib-arm-none-eabi"
-HARNESS = Path(__file__).with_name("harness.c")
+HARNESS = Path(__file__).with_name("verify") / "harness.c"
 
 
 def require(tool: str) -> str:

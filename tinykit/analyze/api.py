@@ -2,23 +2,40 @@
 
 RAM: ``tflm_arena_bytes`` is measured exactly by TFLM's recording allocator
 (one isolated subprocess); ``aot_ram_bytes`` is the greedy planner's arena over
-the graph's activation lifetimes. Flash: model data plus an *estimate* of the
-runtime's code (see :mod:`tinykit.ops`). Never imports TensorFlow.
+the graph's activation lifetimes; the AOT RAM figure is that arena + the kernels'
+stack (``stack_bytes``, :mod:`tinykit.analyze.stack`: the compiled call graph when
+arm-none-eabi-gcc is installed, else an upper-bound estimate). Flash (AOT): the generated model and the kernels
+it uses, linked with arm-none-eabi-gcc -Os for the board's Cortex-M (Cortex-M4 for
+other cores) when the compiler is installed (``flash_method`` "measured", in parallel
+with the TFLM run); else the generated constants plus an upper-bound estimate of the
+code (:func:`aot_flash_estimate`, "estimated"). TFLM: the .tflite plus an estimate
+of TFLM's code. Never imports TensorFlow.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tinykit.analyze.stack import STACK_ESTIMATE_BYTES, StackFigure, kernel_stack
 from tinykit.boards import Board
 from tinykit.boards import resolve as resolve_board
 from tinykit.errors import ModelError, ReferenceError_, UnsupportedError
-from tinykit.graph import Graph, Op, load_tflite, parse_tflite
-from tinykit.ops import RUNTIME_OPS, RUNTIMES, code_bytes_estimate, cost, unsupported_reason
+from tinykit.graph import Graph, Op, Tensor, load_tflite, parse_tflite
+from tinykit.ops import (
+    RUNTIME_OPS,
+    RUNTIMES,
+    Unsupported,
+    code_bytes_estimate,
+    cost,
+    unsupported_hint,
+    unsupported_message,
+    unsupported_reason,
+)
 from tinykit.plan import ALIGNMENT, GreedyPlanner, MemoryPlan, lifetimes, plan_arena
 from tinykit.plan import scratch as planned_scratch
 from tinykit.reference import ArenaReport, measure_arena
@@ -28,6 +45,7 @@ from tinykit.reference import ArenaReport, measure_arena
 class AnalyzeConfig:
     board_id: str | Board  # a board id/alias, a profile path (.toml), or a Board
     runtime: str = "aot"  # "aot" | "tflm"
+    measure_flash: bool = True  # AOT: link with arm-none-eabi-gcc when installed (env TINYKIT_FLASH=estimate: never)
 
 
 @dataclass(frozen=True)
@@ -45,17 +63,6 @@ class LayerInfo:
 
 
 @dataclass(frozen=True)
-class Unsupported:
-    layer: str
-    op: str
-    version: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"layer {self.layer!r}: {self.op} v{self.version} ({self.reason})"
-
-
-@dataclass(frozen=True)
 class Totals:
     params: int
     macs: int
@@ -64,12 +71,18 @@ class Totals:
 @dataclass(frozen=True)
 class MemoryFigures:
     tflm_arena_bytes: int | None  # None only when TFLM cannot run the model
-    aot_ram_bytes: int
-    ram_bytes: int  # the figure that counts for the chosen runtime
+    aot_ram_bytes: int  # the AOT arena (activations + scratch)
+    ram_bytes: int  # the figure that counts: AOT arena + stack_bytes (+ protocol_bytes), or TFLM's arena
     model_bytes: int  # the .tflite file
     weight_bytes: int  # constant tensors (what the AOT runtime stores)
     code_bytes_estimate: int  # runtime code: an estimate, see tinykit.ops
-    flash_bytes: int  # data stored by the runtime + code estimate
+    flash_bytes: int  # linked size (measured) or data stored by the runtime + code estimate
+    flash_method: str = "estimated"  # "measured" (linked) | "estimated"
+    flash_detail: str = ""  # how the flash figure was obtained
+    stack_bytes: int = 0  # AOT: the deepest stack below tk_model_invoke (tinykit.analyze.stack)
+    stack_method: str = "estimated"  # "static" (call graph of the compiled kernels) | "estimated"
+    stack_detail: str = ""
+    protocol_bytes: int = 0  # `build`: the serial protocol's buffers in the firmware (0 in analyze)
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,15 @@ class Analysis:
         return self.supported and self.ram.fits and self.flash.fits
 
     @property
+    def hint(self) -> str:
+        """What to do about unsupported ops ("" when every op is supported): the same
+        hint as build and verify give (:func:`tinykit.ops.unsupported_hint`)."""
+        if not self.unsupported:
+            return ""
+        return unsupported_hint(self.runtime, [Op(x.index, x.op, x.version, (), ())
+                                               for x in self.layers])
+
+    @property
     def tflm_arena_bytes(self) -> int | None:
         return self.memory.tflm_arena_bytes
 
@@ -127,8 +149,7 @@ class Analysis:
         """One line: what fails, or that everything fits."""
         problems = []
         if self.unsupported:
-            problems.append(f"{len(self.unsupported)} op(s) not supported by the {self.runtime} "
-                            f"runtime: " + "; ".join(str(u) for u in self.unsupported))
+            problems.append(unsupported_message(self.runtime, self.unsupported))
         for kind, b in (("RAM", self.ram), ("flash", self.flash)):
             if not b.known:
                 problems.append(f"{kind} unknown on {self.board}: the {self.runtime} runtime cannot "
@@ -157,13 +178,14 @@ class Analysis:
 # --- helpers ------------------------------------------------------------------------
 
 
-def check_int8(graph: Graph) -> None:
-    """Refuse float or mixed models. Float I/O around an int8 model (QUANTIZE at
-    the inputs, DEQUANTIZE at the outputs) is fine."""
+def float_tensors(graph: Graph) -> list[Tensor]:
+    """Float activations inside the graph. Float I/O around an int8 model (QUANTIZE
+    at the inputs, DEQUANTIZE at the outputs) is fine and not listed."""
     consumers: dict[int, list[Op]] = {}
     for op in graph.ops:
         for i in op.inputs:
             consumers.setdefault(i, []).append(op)
+    found = []
     for t in graph.activations:
         if t.dtype not in ("float32", "float16", "float64"):
             continue
@@ -173,9 +195,42 @@ def check_int8(graph: Graph) -> None:
         io_out = (t.index in graph.outputs and producer is not None
                   and producer.kind == "DEQUANTIZE" and not users)
         if not (io_in or io_out):
-            raise ModelError(f"{graph.name}: model is not int8-quantized (tensor {t.name!r} is "
-                             f"{t.dtype})", hint="quantize first: tinykit quantize MODEL "
-                             "--data CALIB.npy -o model.tflite")
+            found.append(t)
+    return found
+
+
+def float_ops(graph: Graph) -> list[Op]:
+    """The ops TF left computing in float (the islands between a DEQUANTIZE and a
+    QUANTIZE, e.g. around RSQRT or NEG); only the DEQUANTIZE/QUANTIZE ops themselves
+    when nothing else touches a float tensor."""
+    bad = {t.index for t in float_tensors(graph)}
+    touching = [op for op in graph.ops if bad & {*op.inputs, *op.outputs}]
+    inner = [op for op in touching if op.kind not in ("QUANTIZE", "DEQUANTIZE")]
+    return inner or touching
+
+
+def float_message(graph: Graph) -> str | None:
+    """One line naming the ops left in float, or None for a full-integer model."""
+    ops = float_ops(graph)
+    if not ops:
+        return None
+    if not any(t.dtype == "int8" for t in graph.activations):
+        return f"{graph.name}: model is not int8-quantized (a float model: {len(ops)} float ops)"
+    shown = 6
+    named = "; ".join(f"layer {op.index} {graph.layer_name(op)!r}: {op.kind} v{op.version}"
+                      for op in ops[:shown])
+    more = f" and {len(ops) - shown} more" if len(ops) > shown else ""
+    return (f"{graph.name}: model is not int8-quantized: TensorFlow left {len(ops)} op(s) in "
+            f"float between DEQUANTIZE and QUANTIZE: {named}{more}")
+
+
+def check_int8(graph: Graph) -> None:
+    """Refuse float or mixed models, naming the ops left in float."""
+    problem = float_message(graph)
+    if problem:
+        raise ModelError(problem, hint="quantize first: tinykit quantize MODEL "
+                         "--data CALIB.npy -o model.tflite; a model that is already quantized "
+                         "needs those layers replaced")
 
 
 def aot_memory_plan(graph: Graph, inplace: Callable[[Graph, Op], bool] | None = None,
@@ -233,19 +288,101 @@ def analyze(model: str | Path | bytes, config: AnalyzeConfig, *, name: str | Non
         raise ModelError(f"{graph.name}: the model has no ops")
     check_int8(graph)
     # TFLM measures its arena in a subprocess while this process does the rest
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=3) as pool:
         pending = pool.submit(measure_arena, data)
-        return _analysis(graph, data, board, config.runtime, pending)
+        measure = config.measure_flash and os.environ.get("TINYKIT_FLASH") != "estimate"
+        flash = (pool.submit(aot_flash, graph, data, flash_cpu(board), measure)
+                 if config.runtime == "aot" else None)
+        stack = (pool.submit(aot_stack, graph, data, flash_cpu(board), measure,
+                             not board.arch.startswith("cortex-m"))
+                 if config.runtime == "aot" else None)
+        return _analysis(graph, data, board, config.runtime, pending, flash, stack)
+
+
+def aot_stack(graph: Graph, data: bytes, cpu: str, measure: bool = True,
+              portable: bool = False) -> StackFigure:
+    """The AOT runtime's stack below tk_model_invoke (:mod:`tinykit.analyze.stack`):
+    static from the compiled call graph, or the upper-bound estimate when there is no
+    compiler or no generated C (an op the codegen refuses is reported as unsupported)."""
+    from tinykit.codegen.api import generate
+    from tinykit.errors import TinykitError
+
+    if not measure:  # no compiler run: do not generate the C either
+        return kernel_stack({}, cpu, measure=False)
+    try:
+        gen = generate(graph, data, model_file=f"{graph.name}.tflite")
+    except TinykitError:
+        return StackFigure(STACK_ESTIMATE_BYTES, "estimated", "upper-bound estimate (no generated C)")
+    return kernel_stack(gen.files, cpu, measure, portable)
+
+
+# per op of model.c: the call, its params struct and per-layer tables beyond the constants
+AOT_CODE_BYTES_PER_OP = 256
+
+
+def flash_cpu(board: Board) -> str:
+    """The -mcpu the flash figure is linked for: the board's Cortex-M, else cortex-m4."""
+    return board.arch if board.arch.startswith("cortex-m") else "cortex-m4"
+
+
+def aot_flash_estimate(const_bytes: int, code_estimate: int, ops: int) -> int:
+    """An upper bound of the linked AOT flash: the generated constants (weights,
+    biases, per-channel multipliers and shifts, LUTs) + the kernels' code estimate
+    + a per-op allowance for model.c. tests/test_analyze_flash.py checks it is never
+    under the linked size.
+
+    >>> aot_flash_estimate(1000, 5632, 3)
+    7400
+    """
+    return const_bytes + code_estimate + AOT_CODE_BYTES_PER_OP * ops
+
+
+def aot_flash(graph: Graph, data: bytes, cpu: str, measure: bool = True) -> tuple[int, int | None, str]:
+    """(constant bytes of the generated C, linked flash or None, how) for the AOT runtime.
+    Raises the codegen's TinykitError for a model it cannot generate."""
+    import shutil
+    import tempfile
+
+    from tinykit.codegen.api import generate, write_files
+
+    gen = generate(graph, data, model_file=f"{graph.name}.tflite")
+    if not measure or shutil.which("arm-none-eabi-gcc") is None or shutil.which("arm-none-eabi-size") is None:
+        return gen.const_bytes, None, "arm-none-eabi-gcc not installed"
+    from tinykit.toolchain import arm_flash_bytes
+
+    with tempfile.TemporaryDirectory(prefix="tinykit-flash-") as tmp:
+        write_files(gen, Path(tmp) / "generated")
+        linked = arm_flash_bytes(Path(tmp) / "generated", Path(tmp) / "arm", cpu)
+    return gen.const_bytes, linked, (f"generated C + kernels linked with arm-none-eabi-gcc -Os "
+                                     f"-mcpu={cpu} --gc-sections (text+rodata+data)")
+
+
+def _aot_flash_figure(pending: Future[tuple[int, int | None, str]], fallback: int, code: int,
+                      ops: int) -> tuple[int, str, str]:
+    """(flash bytes, "measured"|"estimated", detail)."""
+    from tinykit.errors import TinykitError
+
+    try:
+        const, linked, how = pending.result()
+    except TinykitError as exc:  # an op the codegen refuses (reported as unsupported) or a failed link
+        return fallback, "estimated", f"weights + code estimate (no generated C: {exc.format_message()})"
+    if linked is not None:
+        return linked, "measured", how
+    return (aot_flash_estimate(const, code, ops), "estimated",
+            f"generated constants + code estimate, an upper bound ({how})")
 
 
 def _analysis(graph: Graph, data: bytes, board: Board, runtime: str,
-              pending: Future[ArenaReport]) -> Analysis:
+              pending: Future[ArenaReport],
+              flash: Future[tuple[int, int | None, str]] | None = None,
+              stack: Future[StackFigure] | None = None) -> Analysis:
     unsupported = []
     layers = []
     for op in graph.ops:
         reason = unsupported_reason(runtime, op, graph)
         if reason:
-            unsupported.append(Unsupported(graph.layer_name(op), op.kind, op.version, reason))
+            unsupported.append(Unsupported(graph.layer_name(op), op.kind, op.version, reason,
+                                           op.index))
         layers.append(_layer(graph, op, reason is None))
 
     aot_ram = aot_memory_plan(graph).arena_bytes
@@ -257,7 +394,16 @@ def _analysis(graph: Graph, data: bytes, board: Board, runtime: str,
         ram, stored = (tflm_arena if tflm_arena is not None else 0), len(data)
     else:
         ram, stored = aot_ram, weight_bytes
-    memory = MemoryFigures(tflm_arena, aot_ram, ram, len(data), weight_bytes, code, stored + code)
+    stack_fig = (stack.result() if stack is not None
+                 else StackFigure(0, "estimated", "not counted: TFLM's own stack is not modelled"))
+    ram += stack_fig.bytes if runtime == "aot" else 0
+    if flash is not None:
+        flash_bytes, method, detail = _aot_flash_figure(flash, stored + code, code, len(graph.ops))
+    else:
+        flash_bytes, method, detail = stored + code, "estimated", f"{runtime} model data + code estimate"
+    memory = MemoryFigures(tflm_arena, aot_ram, ram, len(data), weight_bytes, code, flash_bytes,
+                           method, detail, stack_bytes=stack_fig.bytes,
+                           stack_method=stack_fig.method, stack_detail=stack_fig.detail)
     return Analysis(
         model=graph.name, board=board.id, runtime=runtime, layers=tuple(layers),
         totals=Totals(sum(x.params for x in layers), sum(x.macs for x in layers)),

@@ -11,16 +11,15 @@ from rich.table import Table
 
 from tinykit.analyze.api import RUNTIMES, Analysis, AnalyzeConfig
 from tinykit.analyze.api import analyze as run_analysis
-from tinykit.errors import ExitCode
+from tinykit.errors import ExitCode, help_epilog
 from tinykit.graph import short_layer_name
-from tinykit.output import err, human_bytes, out, print_json
+from tinykit.output import err, file_hash, human_bytes, out, print_json
 
-EPILOG = """\b
-Exit codes:
-  0  fits the board and every op is supported
-  1  over the RAM or flash budget, or an op the runtime cannot run
-  2  error (bad or float model file, unknown board)
-"""
+EPILOG = help_epilog(
+    ["tinykit analyze kws.tflite --board nucleo-l4r5zi",
+     "tinykit analyze kws.tflite --board my-board.toml --runtime tflm --json"],
+    "over the RAM or flash budget, or an op the runtime cannot run",
+    "bad or float model file, unknown board")
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -74,9 +73,12 @@ def _print(a: Analysis) -> None:
     tflm = "n/a (TFLM cannot run it)" if m.tflm_arena_bytes is None else human_bytes(m.tflm_arena_bytes)
     out.print(f"RAM    aot arena {human_bytes(m.aot_ram_bytes)} (greedy plan), "
               f"tflm arena {tflm} (measured)")
-    out.print(f"flash  {human_bytes(m.flash_bytes)} = model data "
-              f"{human_bytes(m.flash_bytes - m.code_bytes_estimate)} + ~{human_bytes(m.code_bytes_estimate)} "
-              f"{a.runtime} runtime code (estimate)")
+    if a.runtime == "aot":
+        out.print(f"stack  {human_bytes(m.stack_bytes)} {m.stack_method} (kernels; "
+                  f"RAM = aot arena + stack)")
+    how = {"measured": "model + kernels linked with arm-none-eabi-gcc -Os",
+           "estimated": "an upper bound" if a.runtime == "aot" else "model data + runtime code"}
+    out.print(f"flash  {human_bytes(m.flash_bytes)} {m.flash_method} ({how[m.flash_method]})")
     out.print(f"board  {a.board}")
     out.print(_budget_line("RAM", a.ram))
     out.print(_budget_line("flash", a.flash))
@@ -98,9 +100,13 @@ def analyze(ctx: click.Context, model: Path, board: str, runtime: str, as_json: 
     against a board's budget."""
     result = run_analysis(model, AnalyzeConfig(board, runtime))
     if as_json:
-        print_json(result.to_dict())
+        report = result.to_dict()
+        report["name"] = report.pop("model")
+        print_json(report, model=str(model), model_hash=file_hash(model),
+                   exit_code=ExitCode.OK if result.ok else ExitCode.CHECK_FAILED)
     else:
         _print(result)
         if not result.ok:
-            err.print(f"tinykit: check failed: {result.verdict}", markup=False)
+            hint = f" ({result.hint})" if result.hint else ""
+            err.print(f"tinykit: check failed: {result.verdict}{hint}", markup=False)
     ctx.exit(ExitCode.OK if result.ok else ExitCode.CHECK_FAILED)

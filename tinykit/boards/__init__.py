@@ -8,6 +8,7 @@ else parses the TOML files.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -43,6 +44,11 @@ class Memory:
     def flash_budget(self) -> int:
         return self.flash_bytes - self.flash_reserve_bytes
 
+    @property
+    def psram_bytes(self) -> int:
+        """External PSRAM (0 without any): where ``--arena psram`` puts the arena."""
+        return sum(m.bytes for m in self.external if m.kind == "psram")
+
 
 @dataclass(frozen=True)
 class PlatformIO:
@@ -51,6 +57,9 @@ class PlatformIO:
     framework: str
     upload_protocol: str
     monitor_speed: int
+    # USB (VID, PID) of the board's serial port(s), as PlatformIO's board manifests
+    # "hwids": how --board finds a plugged-in board without --port (tinykit.pio.ports)
+    hwids: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,29 @@ class Board:
 # --- validation -----------------------------------------------------------------
 
 _MISSING = object()
+
+# arch (gcc -mcpu for Arm cores) -> the core that `core` must name
+ARCHS: dict[str, str] = {
+    "cortex-m0": "Cortex-M0", "cortex-m0plus": "Cortex-M0+", "cortex-m3": "Cortex-M3",
+    "cortex-m4": "Cortex-M4", "cortex-m7": "Cortex-M7", "cortex-m23": "Cortex-M23",
+    "cortex-m33": "Cortex-M33", "cortex-m35p": "Cortex-M35P", "cortex-m52": "Cortex-M52",
+    "cortex-m55": "Cortex-M55", "cortex-m85": "Cortex-M85",
+    "xtensa-lx6": "Xtensa LX6", "xtensa-lx7": "Xtensa LX7",
+}
+
+
+def names_core(core: str, arch: str) -> bool:
+    """Whether the free-text ``core`` names the core of ``arch`` (an "F" suffix for the
+    FPU and other words around it are fine, another core number is not).
+
+    >>> names_core("Cortex-M4F", "cortex-m4"), names_core("dual Xtensa LX7, PIE", "xtensa-lx7")
+    (True, True)
+    >>> names_core("Cortex-M33", "cortex-m3"), names_core("Cortex-M77", "cortex-m7")
+    (False, False)
+    """
+    want = re.escape(ARCHS[arch].lower().replace(" ", "-"))
+    text = "-".join(core.lower().split())
+    return re.search(rf"(?<![a-z0-9]){want}f?(?![a-z0-9+])", text) is not None
 
 
 class _Reader:
@@ -148,6 +180,21 @@ class _Reader:
             )
 
 
+_HEX16 = re.compile(r"0x[0-9a-fA-F]{4}")
+
+
+def _hwids(p: _Reader) -> tuple[tuple[int, int], ...]:
+    """``platformio.hwids``: a list of ["0xVVVV", "0xPPPP"] pairs (USB vendor and product id)."""
+    found = []
+    for i, pair in enumerate(p.get("hwids", list, 'a list of ["0xVVVV", "0xPPPP"] pairs', [])):
+        if not (isinstance(pair, list) and len(pair) == 2
+                and all(isinstance(v, str) and _HEX16.fullmatch(v) for v in pair)):
+            raise BoardError(f"{p.path.name}: field '{p.prefix}hwids[{i}]' is {pair!r}; expected "
+                             'a ["0xVVVV", "0xPPPP"] pair of 4-digit hex USB vendor and product ids')
+        found.append((int(pair[0], 16), int(pair[1], 16)))
+    return tuple(found)
+
+
 def parse_board(path: Path) -> Board:
     """Load and validate one profile; errors name the file and the field."""
     try:
@@ -160,8 +207,14 @@ def parse_board(path: Path) -> Board:
     r.unknown({"id", "name", "aliases", "mcu", "core", "arch", "clock_mhz", "fpu",
                "notes", "memory", "platformio", "qemu"})
     board_id = r.text("id")
-    if board_id != path.stem:
-        raise BoardError(f"{path.name}: field 'id' is {board_id!r}; expected {path.stem!r} (the file name)")
+    arch, core = r.text("arch"), r.text("core")
+    if arch not in ARCHS:
+        close = difflib.get_close_matches(arch, list(ARCHS), n=1)
+        raise BoardError(f"{path.name}: field 'arch' is {arch!r}; expected one of {', '.join(ARCHS)}",
+                         hint=f"did you mean {close[0]}?" if close else None)
+    if not names_core(core, arch):
+        raise BoardError(f"{path.name}: field 'core' is {core!r}; expected a description naming "
+                         f"{ARCHS[arch]} (the core of arch {arch!r})")
 
     m = r.sub("memory")
     assert m is not None
@@ -188,9 +241,9 @@ def parse_board(path: Path) -> Board:
 
     p = r.sub("platformio")
     assert p is not None
-    p.unknown({"platform", "board", "framework", "upload_protocol", "monitor_speed"})
+    p.unknown({"platform", "board", "framework", "upload_protocol", "monitor_speed", "hwids"})
     pio = PlatformIO(p.text("platform"), p.text("board"), p.text("framework"),
-                     p.text("upload_protocol"), p.count("monitor_speed", minimum=1))
+                     p.text("upload_protocol"), p.count("monitor_speed", minimum=1), _hwids(p))
 
     qemu = None
     q = r.sub("qemu", required=False)
@@ -204,8 +257,8 @@ def parse_board(path: Path) -> Board:
         name=r.text("name"),
         aliases=r.strings("aliases"),
         mcu=r.text("mcu"),
-        core=r.text("core"),
-        arch=r.text("arch"),
+        core=core,
+        arch=arch,
         clock_mhz=r.count("clock_mhz", minimum=1),
         fpu=r.flag("fpu"),
         memory=memory,
@@ -221,6 +274,9 @@ def load_boards(directory: Path) -> dict[str, Board]:
     names: dict[str, str] = {}
     for path in sorted(directory.glob("*.toml")):
         board = parse_board(path)
+        if board.id != path.stem:  # shipped profiles are found by file name
+            raise BoardError(f"{path.name}: field 'id' is {board.id!r}; expected {path.stem!r} "
+                             "(the file name)")
         for name in (board.id, *board.aliases):
             if name in names:
                 raise BoardError(f"{path.name}: id or alias {name!r} is already used by {names[name]}.toml")
@@ -252,7 +308,8 @@ def get_board(name: str) -> Board:
 
 def resolve(board: str | Path | Board) -> Board:
     """What ``--board`` names: a :class:`Board` as is, the path of a profile ``.toml``
-    (a custom board, validated like the shipped ones), or a shipped board's id or alias.
+    (a custom board, validated like the shipped ones; its ``id`` need not match the file
+    name), or a shipped board's id or alias.
 
     >>> resolve("nucleo-l4r5zi").id == resolve(resolve("nucleo-l4r5zi")).id
     True

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from tinykit.boards import Board, all_boards, resolve
+from tinykit.errors import help_epilog
 from tinykit.output import human_bytes, out, print_json
 
 PIPE_WIDTH = 160  # table width when stdout is not a terminal (there is no width to ask)
@@ -44,7 +45,8 @@ def board_detail(b: Board) -> dict[str, Any]:
                    "external": [{"kind": e.kind, "bytes": e.bytes, "note": e.note}
                                 for e in m.external]},
         "platformio": {"platform": p.platform, "board": p.board, "framework": p.framework,
-                       "upload_protocol": p.upload_protocol, "monitor_speed": p.monitor_speed},
+                       "upload_protocol": p.upload_protocol, "monitor_speed": p.monitor_speed,
+                       "hwids": [f"{v:04X}:{d:04X}" for v, d in p.hwids]},
         "qemu": None if q is None else {
             "machine": q.machine, "cpu": q.cpu, "uart_base": hex(q.uart_base),
             "code_base": hex(q.code_base), "ram_base": hex(q.ram_base), "ram_bytes": q.ram_bytes},
@@ -55,8 +57,9 @@ def _budget(budget: int, total: int) -> str:
     return f"{human_bytes(budget)} / {human_bytes(total)}"
 
 
-@click.group(invoke_without_command=True,
-             epilog="\b\nExit codes: 0 ok, 2 error (unknown board, malformed profile).")
+@click.group(invoke_without_command=True, epilog=help_epilog(
+    ["tinykit boards", "tinykit boards show esp32s3", "tinykit boards show ./my-board.toml --json"],
+    None, "unknown board, malformed profile"))
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.pass_context
 def boards(ctx: click.Context, as_json: bool) -> None:
@@ -82,7 +85,9 @@ def boards(ctx: click.Context, as_json: bool) -> None:
     ctx.exit(0)
 
 
-@boards.command()
+@boards.command(epilog=help_epilog(
+    ["tinykit boards show esp32s3", "tinykit boards show ./my-board.toml   (check a custom profile)"],
+    None, "unknown board, malformed profile"))
 @click.argument("board_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
 @click.pass_context

@@ -16,6 +16,8 @@ from tinykit.graph import Graph, load_tflite, model_hash
 from tinykit.hil.reports import REPORTERS
 from tinykit.hil.result import CaseResult, Status, SuiteResult
 
+INTERRUPTED = "interrupted"  # SuiteResult.stopped after Ctrl-C
+
 
 @dataclass(frozen=True)
 class HilConfig:
@@ -32,6 +34,37 @@ class HilConfig:
     reports: tuple[tuple[str, Path], ...] = ()  # (reporter name, path)
 
 
+def check_labels(raw: np.ndarray, samples: int, classes: int, what: str = "labels") -> np.ndarray:
+    """``--labels``: one integer class per sample, each in [0, classes); the first
+    ``samples`` are used. DataError (one line) otherwise.
+
+    >>> check_labels(np.array([2, 0, 1.0]), 2, 3).tolist()
+    [2, 0]
+    >>> check_labels(np.array([0, 3]), 2, 3)
+    Traceback (most recent call last):
+    tinykit.errors.DataError: labels: label 3 (sample 1) is not a class of the model's 3 outputs; expected integers 0..2
+    """
+    a = np.asarray(raw)
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise DataError(f"{what}: labels of shape {list(a.shape)}; expected one integer per sample, "
+                        "shape (N,)", hint="pass class indices, not one-hot rows")
+    if a.dtype.kind not in "iub" and not (a.dtype.kind == "f" and np.all(np.isfinite(a))
+                                          and np.all(a == np.round(a))):
+        raise DataError(f"{what}: labels of dtype {a.dtype} are not integers",
+                        hint="pass class indices 0..N-1")
+    if len(a) < samples:
+        raise DataError(f"{what}: {len(a)} labels for {samples} samples")
+    a = a[:samples].astype(np.int64)
+    bad = np.flatnonzero((a < 0) | (a >= classes))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(f"{what}: label {a[i]} (sample {i}) is not a class of the model's {classes} "
+                        f"outputs; expected integers 0..{classes - 1}")
+    return a
+
+
 def make_inputs(config: HilConfig, graph: Graph) -> tuple[np.ndarray, np.ndarray | None]:
     shape = tuple(graph.input_tensors[0].shape[1:])
     labels = None
@@ -42,9 +75,8 @@ def make_inputs(config: HilConfig, graph: Graph) -> tuple[np.ndarray, np.ndarray
         data = check_shape(load_data(config.data), shape, str(config.data))
         x = to_model_input(data, graph.input_tensors[0], str(config.data)).array[: config.samples]
         if config.labels is not None:
-            labels = np.asarray(load_data(config.labels)).reshape(-1)[: len(x)].astype(int)
-            if len(labels) < len(x):
-                raise DataError(f"{config.labels}: {len(labels)} labels for {len(x)} samples")
+            classes = int(np.prod(graph.output_tensors[0].shape[1:], dtype=np.int64))
+            labels = check_labels(load_data(config.labels), len(x), classes, str(config.labels))
         return x, labels
     if config.labels is not None:
         raise DataError("--labels needs --data")
@@ -130,6 +162,10 @@ def run_hil(config: HilConfig, on_case: Callable[[CaseResult], None] = lambda c:
             suite.cases.append(CaseResult(done, Status.ERRORED, message=suite.stopped))
         suite.cases.extend(CaseResult(i, Status.SKIPPED, message="not run: the run stopped")
                            for i in range(len(suite.cases), suite.planned))
+    except KeyboardInterrupt:  # Ctrl-C: keep what was measured, the CLI exits 130
+        suite.stopped = INTERRUPTED
+        suite.cases.extend(CaseResult(i, Status.SKIPPED, message="not run: the run stopped")
+                           for i in range(len(suite.cases), suite.planned))
     suite.wall_seconds = suite.wall_seconds or (time.perf_counter() - start)
     save()
     return suite
@@ -137,6 +173,8 @@ def run_hil(config: HilConfig, on_case: Callable[[CaseResult], None] = lambda c:
 
 def exit_code(suite: SuiteResult) -> int:
     s = suite.summary()
+    if suite.stopped == INTERRUPTED:
+        return ExitCode.INTERRUPTED
     if not suite.completed:
         return ExitCode.ERROR
     return ExitCode.OK if s["bit_exact"] else ExitCode.CHECK_FAILED

@@ -7,12 +7,19 @@ from pathlib import Path
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from tinykit.errors import help_epilog
 from tinykit.hil.api import HilConfig, exit_code, run_hil
 from tinykit.hil.result import Status
 from tinykit.output import err, out, print_json
 
+EPILOG = help_epilog(
+    ["tinykit test kws.tflite --board qemu-m4 --samples 50 --junit hil.xml",
+     "tinykit test kws.tflite --port /dev/ttyACM0 --data x.npy --labels y.npy --json"],
+    "some output differs from the TFLM reference (a mismatch)",
+    "bad model or data, no device, the device stopped answering")
 
-@click.command("test")
+
+@click.command("test", epilog=EPILOG)
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--port", "-p", help="Serial port or pyserial URL (/dev/ttyACM0, socket://127.0.0.1:N).")
 @click.option("--board", "-b", help="With an emulated board and no --port: the emulator `tinykit flash` started.")
@@ -24,26 +31,23 @@ from tinykit.output import err, out, print_json
 @click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to wait for each reply.")
 @click.option("--retries", type=int, default=3, show_default=True, help="Resends per request (noisy links).")
 @click.option("--junit", type=click.Path(path_type=Path), help="Write a JUnit XML report (updated as it runs).")
-@click.option("--json", "json_path", type=click.Path(path_type=Path),
-              help="Write a JSON report (updated as it runs); '-' prints it to stdout at the end.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report to stdout at the end.")
+@click.option("--json-file", "json_path", type=click.Path(path_type=Path),
+              help="Write the JSON report to a file, updated as it runs (kept when the run dies).")
 @click.pass_context
 def test(ctx: click.Context, model: Path, port: str | None, board: str | None, data: Path | None,
          labels: Path | None, samples: int, seed: int, baud: int, timeout: float, retries: int,
-         junit: Path | None, json_path: Path | None) -> None:
+         junit: Path | None, as_json: bool, json_path: Path | None) -> None:
     """Run MODEL's samples on the device and compare each with the TFLM reference.
 
-    Exit 0 when every sample is bit-exact, 1 on any mismatch, 2 when the run
-    could not complete (the results measured so far are kept in --json/--junit).
-
-    \b
-    Example:
-      tinykit test kws.tflite --board qemu-m4 --samples 50 --junit hil.xml
-      tinykit test kws.tflite --port /dev/ttyACM0 --data x.npy --labels y.npy
+    Whenever the run stops early, the results measured so far are kept in
+    --json-file/--junit and summed up: the device stopped answering (exit 2) or
+    Ctrl-C (exit 130; the JSON says "stopped": "interrupted").
     """
     reports: list[tuple[str, Path]] = []
     if junit:
         reports.append(("junit", junit))
-    if json_path and str(json_path) != "-":
+    if json_path:
         reports.append(("json", json_path))
     config = HilConfig(model, port, board, data, labels, samples, seed, baud, timeout, retries, tuple(reports))
     progress = Progress(TextColumn("[bold]HIL"), BarColumn(), MofNCompleteColumn(),
@@ -62,8 +66,9 @@ def test(ctx: click.Context, model: Path, port: str | None, board: str | None, d
         suite = run_hil(config, on_case)
     finally:
         progress.stop()
-    if json_path and str(json_path) == "-":
-        print_json(suite.to_dict())
+    if as_json:
+        code = exit_code(suite)
+        print_json(suite.to_dict(), model=str(model), ok=code == 0, exit_code=code)
     else:
         _print(suite)
     ctx.exit(exit_code(suite))

@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from tinykit import __version__
 from tinykit.hil.result import Status, SuiteResult
 
 
@@ -20,7 +19,14 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_json(suite: SuiteResult, path: Path) -> None:
-    _atomic_write(path, json.dumps({"tinykit_version": __version__, **suite.to_dict()}, indent=2) + "\n")
+    """``--json-file``: the report `test --json` prints, as measured so far (while the run
+    goes on, ``ok`` is false and ``exit_code`` 2: not complete yet)."""
+    from tinykit.output import report_dict
+
+    s = suite.summary()
+    code = 0 if s["bit_exact"] else (1 if suite.completed else 2)
+    text = json.dumps(report_dict(suite.to_dict(), ok=code == 0, exit_code=code), indent=2)
+    _atomic_write(path, text + "\n")
 
 
 def write_junit(suite: SuiteResult, path: Path) -> None:

@@ -8,19 +8,20 @@ from typing import TYPE_CHECKING
 import click
 
 from tinykit.boards import Board, resolve
-from tinykit.errors import ExitCode, ProjectError
+from tinykit.errors import ExitCode, ProjectError, help_epilog
 from tinykit.output import note, print_json, warn
 
 if TYPE_CHECKING:
     from tinykit.pio.api import ProjectEnv
 
-EPILOG = """\b
-For an emulated board (qemu-m4, qemu-m7) "uploading" starts QEMU and prints
+EPILOG = help_epilog(
+    ["tinykit flash --board qemu-m4",
+     "tinykit flash build/kws-esp32s3 --board esp32s3 --port /dev/ttyUSB0",
+     "tinykit flash --board qemu-m4 --stop"],
+    None, "bad project, missing tool or platform, build failed",
+    extra="""For an emulated board (qemu-m4, qemu-m7, qemu-m33) "uploading" starts QEMU and prints
 its serial port, a pyserial URL like socket://127.0.0.1:N, as if a board was
-plugged in; the first client to connect sees the boot banner.
-\b
-Exit codes: 0 ok, 2 error (bad project, missing tool or platform, build failed).
-"""
+plugged in; the first client to connect sees the boot banner.""")
 
 
 def find_project(board: Board, base: Path | None = None) -> Path:
@@ -67,9 +68,17 @@ def flash(ctx: click.Context, project: Path | None, board_id: str, port: str | N
         warn(f"--port is ignored for emulated board {board.id}")
     note(f"flashing {project_dir} to {board.id} ...")
     penv = _project_env(project_dir, board)
+    if not board.emulated and not port and board.platformio.upload_protocol not in PROBE_UPLOADS:
+        from tinykit.pio.ports import find_board_port
+
+        api._check_platform(penv)  # a missing platform first: it can be fixed before plugging in
+        port = find_board_port(board)  # by the board's USB VID:PID, as `pio device list` shows it
+        note(f"{board.id}: found on {port}")
     result = api.upload(project_dir, port=None if board.emulated else port, environment=penv.name)
     if as_json:
-        print_json({"board": result.board, "port": result.port, "pid": result.pid, "elf": str(result.elf)})
+        model, digest = _project_model(project_dir)
+        print_json({"board": result.board, "port": result.port, "pid": result.pid, "elf": str(result.elf)},
+                   model=model, model_hash=digest)
     else:
         if result.pid is not None:
             note(f"{result.board}: QEMU pid {result.pid}; stop: `tinykit flash --stop --board {board.id}`")
@@ -78,6 +87,21 @@ def flash(ctx: click.Context, project: Path | None, board_id: str, port: str | N
         else:
             note(f"{result.board}: uploaded {result.elf}")
     ctx.exit(ExitCode.OK)
+
+
+# upload protocols that go through a debug probe or DFU, not the serial port: PlatformIO finds them
+PROBE_UPLOADS = frozenset({"stlink", "dfu", "jlink", "cmsis-dap", "blackmagic", "mbed"})
+
+
+def _project_model(project_dir: Path) -> tuple[str | None, str | None]:
+    """(model, model_hash) from the report `tinykit build` left in the project, if any."""
+    import json
+
+    try:
+        saved = json.loads((project_dir / "tinykit-build.json").read_text())
+        return saved.get("model"), saved.get("model_hash")
+    except (OSError, ValueError, AttributeError):
+        return None, None
 
 
 def _project_env(project_dir: Path, board: Board) -> ProjectEnv:

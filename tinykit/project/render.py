@@ -38,6 +38,7 @@ class ProjectSpec:
     arena: str = "sram"
     tflm_arena_bytes: int = 0  # measured, for --runtime tflm
     dir_hint: str = "."
+    eembc_task: str = "auto"  # --protocol eembc: an MLPerf Tiny task key, or auto-detect
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class RenderedProject:
     ram_bytes: int  # model RAM (AOT arena + scratch, or TFLM arena with margin)
     flash_bytes: int  # model constants (AOT) or model bytes (TFLM); code excluded
     notes: tuple[str, ...] = field(default=())
+    eembc_task: str | None = None  # --protocol eembc: the MLPerf Tiny task key (None: no task)
 
 
 def _env() -> jinja2.Environment:
@@ -104,6 +106,27 @@ def _ini_quote(text: str) -> str:
     return '\\"' + text.replace('"', "") + '\\"'
 
 
+def _eembc_main(graph: Graph, requested: str, notes: list[str]) -> tuple[str, str, str | None]:
+    """(globals, setup, task key) of main for --protocol eembc: the db buffer the runner's
+    bytes land in (it survives repeated inferences) and the MLPerf Tiny task."""
+    from tinykit.project.eembc import resolve_task
+
+    task, note = resolve_task(graph, requested)
+    notes.append(note)
+    n = graph.input_tensors[0].nbytes
+    if task is None:
+        return f"static uint8_t tk_eembc_db[{n}];\n\n", f"  tk_eembc_set_buffer(tk_eembc_db, {n}u);\n", None
+    db = task.db_bytes(n)
+    globals_ = f"static uint8_t tk_eembc_db[{db}];\n"
+    quantized = "NULL"
+    if task.input == "float32":
+        globals_ += f"static int8_t tk_eembc_quantized[{n}];\n"
+        quantized = "tk_eembc_quantized"
+    globals_ += (f"static const TkEembcTask tk_eembc_task = {{{c_string(task.key)}, {task.c_input}, "
+                 f"{task.c_output}, tk_eembc_db, {db}u, {quantized}}};\n\n")
+    return globals_, "  tk_eembc_set_task(&tk_eembc_task);\n", task.key
+
+
 def render_project(spec: ProjectSpec) -> RenderedProject:
     if spec.runtime not in RUNTIMES:
         raise ProjectError(f"unknown runtime {spec.runtime!r}; expected one of {', '.join(RUNTIMES)}")
@@ -114,11 +137,13 @@ def render_project(spec: ProjectSpec) -> RenderedProject:
     board = spec.board
     layout = layout_for(board.platformio.platform)
     if spec.runtime == "tflm" and layout.tflm_lib is None:
-        raise ProjectError(f"--runtime tflm is not available for {board.id}",
-                           hint="TFLM's C++ sources are not shipped for the emulated boards; use --runtime aot")
-    psram = [m for m in board.memory.external if m.kind == "psram"]
-    if spec.arena == "psram" and not psram:
-        raise ProjectError(f"--arena psram: {board.id} has no PSRAM")
+        raise ProjectError(f"--runtime tflm cannot be built for {board.id}: the emulated boards "
+                           "have no TFLM library (TFLM's C++ sources are not shipped for them), so a "
+                           "model outside the AOT op set cannot be HIL-tested on QEMU",
+                           hint="use --runtime aot, or --runtime tflm with a real board")
+    if spec.arena == "psram" and not board.memory.psram_bytes:
+        raise ProjectError(f"--arena psram: {board.id} has no PSRAM",
+                           hint="drop --arena psram to keep the arena in internal SRAM")
 
     env = _env()
     src_banner = banner({"model": spec.model_file, "model hash": model_hash(spec.model_bytes),
@@ -159,11 +184,11 @@ def render_project(spec: ProjectSpec) -> RenderedProject:
                      "path is compiled on your machine, not in tinykit's CI.")
 
     proto = PROTOCOLS[spec.protocol]
-    globals_, setup = "", ""
-    if spec.protocol == "eembc":  # the runner's loaded input survives repeated inferences
-        n = spec.graph.input_tensors[0].nbytes
-        globals_ = f"static uint8_t tk_eembc_db[{n}];\n\n"
-        setup = f"  tk_eembc_set_buffer(tk_eembc_db, {n}u);\n"
+    globals_, setup, eembc_task = "", "", None
+    if spec.protocol == "eembc":
+        globals_, setup, eembc_task = _eembc_main(spec.graph, spec.eembc_task, notes)
+    elif spec.eembc_task != "auto":
+        raise ProjectError(f"--eembc-task {spec.eembc_task} needs --protocol eembc")
     files[f"src/{layout.main_file}"] = env.get_template(layout.main_template).render(
         banner=src_banner, proto=proto, globals=globals_, setup=setup).encode()
 
@@ -176,7 +201,9 @@ def render_project(spec: ProjectSpec) -> RenderedProject:
 
         upload_command = qemu_upload_command(board.id)
     if spec.arena == "psram":
-        build_flags += ["-DBOARD_HAS_PSRAM", "-DTK_ARENA_ATTR=EXT_RAM_BSS_ATTR",
+        # the generated arena (tk_arena, tk_tflm_arena) takes TK_ARENA_ATTR: with
+        # TK_ARENA_IN_PSRAM that is esp_attr.h's external-RAM .bss section attribute
+        build_flags += ["-DBOARD_HAS_PSRAM", "-DTK_ARENA_IN_PSRAM=1",
                         "-DCONFIG_SPIRAM_ALLOW_BSS_SEG_EXTERNAL_MEMORY=1"]
         extra += [("board_build.arduino.memory_type", "qio_opi")]
         notes.append("The arena is in PSRAM (--arena psram): it fits larger models but every "
@@ -200,4 +227,4 @@ def render_project(spec: ProjectSpec) -> RenderedProject:
         ram_bytes=ram, flash_bytes=flash, ops=op_kinds, notes=notes,
     ).encode()
     files[f"model/{Path(spec.model_file).stem}.tflite"] = spec.model_bytes
-    return RenderedProject(dict(sorted(files.items())), ram, flash, tuple(notes))
+    return RenderedProject(dict(sorted(files.items())), ram, flash, tuple(notes), eembc_task)

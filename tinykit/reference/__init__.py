@@ -39,7 +39,7 @@ class ArenaReport:
 @dataclass(frozen=True)
 class RunResult:
     outputs: np.ndarray  # (N, *output_shape) in the model's output dtype
-    us_per_inference: float  # host wall time of invoke(), mean
+    us_per_inference: float  # host wall time of invoke(), median after a warm-up run
 
 
 def tflm_available() -> bool:

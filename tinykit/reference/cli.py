@@ -8,20 +8,24 @@ from typing import Any
 import click
 import numpy as np
 
-from tinykit.errors import TinykitError
-from tinykit.output import note, out, print_json
+from tinykit.errors import TinykitError, help_epilog
+from tinykit.output import file_hash, note, out, print_json
 
 MAX_ROWS = 20  # samples shown in the table; -o or --json give them all
 MAX_VALUES = 8  # values shown per sample
 
 
-@click.command(epilog="\b\nExit codes: 0 ok, 2 error (bad model or input).")
+@click.command(epilog=help_epilog(
+    ["tinykit predict kws.tflite --input x.npy",
+     "tinykit predict kws.tflite --input x.npz -o y.npy --dequantize"],
+    None, "bad model or input"))
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--input", "input_path", required=True, type=click.Path(path_type=Path),
               help="Samples (.npy/.npz): int8 (used as is) or float (quantized here).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write the outputs to this .npy (the model's output dtype) instead of printing.")
-@click.option("--dequantize", is_flag=True, help="With -o: write float outputs (dequantized).")
+@click.option("--dequantize", is_flag=True,
+              help="Float outputs (dequantized): written with -o, else printed (table and --json).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def predict(ctx: click.Context, model: Path, input_path: Path, output: Path | None,
@@ -52,16 +56,18 @@ def predict(ctx: click.Context, model: Path, input_path: Path, output: Path | No
         "output_dtype": result.output_dtype, "output_shape": list(result.outputs.shape[1:]),
         "us_per_inference": round(result.us_per_inference, 1),
         "argmax": None if result.argmax is None else result.argmax.tolist(),
+        "dequantized": dequantize,
     }
     if output is not None:
         report["output_file"] = str(output)
-    else:
-        report["outputs"] = result.outputs.tolist()
+    else:  # --dequantize: "outputs" are the float values
+        report["outputs"] = np.round(result.real, 6).tolist() if dequantize else result.outputs.tolist()
         report["outputs_real"] = np.round(result.real, 6).tolist()
     if as_json:
-        print_json(report)
+        print_json(report, model_hash=file_hash(model))
     elif output is None:
-        _table(result.outputs, result.real, result.argmax, result.output_dtype)
+        _table(result.outputs, result.real, result.argmax,
+               "float32" if dequantize else result.output_dtype)
     ctx.exit(0)
 
 

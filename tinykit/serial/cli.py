@@ -8,15 +8,14 @@ from pathlib import Path
 import click
 import numpy as np
 
-from tinykit.errors import ExitCode
+from tinykit.errors import ExitCode, help_epilog
 from tinykit.output import note, out, print_json
 from tinykit.serial.run import RunConfig, RunReport, run_once
 
-EPILOG = """\b
-Exit codes:
-  0  the device answered
-  2  error (no device, wrong model on the device, bad input, lost connection)
-"""
+EPILOG = help_epilog(
+    ["tinykit run --board qemu-m4 --input sample.npy --model kws.tflite",
+     "tinykit run --port /dev/ttyACM0 --input sample.npy --layers --json"],
+    None, "no device, wrong model on the device, bad input, lost connection")
 
 
 def _print(r: RunReport) -> None:

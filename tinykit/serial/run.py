@@ -53,8 +53,8 @@ class RunReport:
         d = self.device
         return {
             "port": self.url,
-            "model": d.name,
-            "hash": d.hash,
+            "model": d.name,  # the model the device runs (its name and hash)
+            "model_hash": d.hash,
             "runtime": d.runtime,
             "board": d.board,
             "firmware": d.firmware,

@@ -19,7 +19,7 @@ from tinykit import reference
 from tinykit.codegen.api import GeneratedModel, generate, write_files
 from tinykit.errors import DataError, ModelError, ToolError
 from tinykit.graph import Graph, Tensor, load_tflite, numpy_dtype
-from tinykit.verify.build import arm_flash_bytes, build_host
+from tinykit.toolchain import arm_flash_bytes, build_host
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class VerifyReport:
     aot_us: float
     tflm_us: float
     inplace_ops: list[int] = field(default_factory=list)
+    timing: str = "median host time of one invoke after a warm-up run"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,8 +135,23 @@ def first_diff_layer(graph: Graph, model: bytes, exe: Path, work: Path,
     return None
 
 
+def refuse_float(graph: Graph) -> None:
+    """A model that computes in float is refused with "quantize first", as analyze
+    refuses it (float I/O around int8 ops, QUANTIZE/DEQUANTIZE at the edges, is fine).
+    Not :func:`tinykit.analyze.api.check_int8` itself: analyze imports verify's builds."""
+    float_ops = [op for op in graph.ops if op.kind not in ("QUANTIZE", "DEQUANTIZE")
+                 and any(i >= 0 and graph.tensor(i).dtype.startswith("float")
+                         for i in (*op.inputs, *op.outputs))]
+    if float_ops:
+        op = float_ops[0]
+        raise ModelError(f"{graph.name}: model is not int8-quantized ({len(float_ops)} float "
+                         f"op(s), first layer {op.index} {op.kind} {graph.layer_name(op)!r})",
+                         hint="quantize first: tinykit quantize MODEL --data CALIB.npy -o model.tflite")
+
+
 def verify(config: VerifyConfig) -> VerifyReport:
     graph = load_tflite(config.model)
+    refuse_float(graph)
     model = Path(config.model).read_bytes()
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise ModelError(f"{config.model}: verify needs one input and one output")

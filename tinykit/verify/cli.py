@@ -6,14 +6,12 @@ from pathlib import Path
 
 import click
 
-from tinykit.errors import ExitCode
+from tinykit.errors import ExitCode, help_epilog
 
-HELP_EPILOG = """\b
-Exit codes:
-  0  bit-exact on every sample
-  1  some output differs from TFLM
-  2  error (bad model or data, unsupported op, missing gcc)
-"""
+HELP_EPILOG = help_epilog(
+    ["tinykit verify kws.tflite", "tinykit verify kws.tflite --data x.npz --samples 0 --json"],
+    "some output differs from TFLM (not bit-exact), or an op the AOT runtime cannot run",
+    "bad or float model or data, missing gcc")
 
 
 @click.command(epilog=HELP_EPILOG)

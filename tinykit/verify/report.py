@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from tinykit.output import human_bytes, out, print_json
+from tinykit.output import file_hash, human_bytes, out, print_json
 from tinykit.verify.api import VerifyReport
 
 
 def render(report: VerifyReport, as_json: bool) -> None:
     if as_json:
-        print_json(report.to_dict())
+        print_json(report.to_dict(), model_hash=file_hash(report.model), ok=report.bit_exact,
+                   exit_code=0 if report.bit_exact else 1)
         return
     verdict = "[green]bit-exact[/]" if report.bit_exact else "[red]MISMATCH[/]"
     t = Table(title=f"tinykit verify {report.model}: {verdict}", show_header=False)
@@ -27,4 +28,5 @@ def render(report: VerifyReport, as_json: bool) -> None:
     t.add_row("RAM ratio AOT/TFLM", f"{report.ram_ratio:.2f}")
     t.add_row("flash (code + const)", f"{human_bytes(report.flash_bytes)} ({report.flash_method})")
     t.add_row("host us/inference AOT | TFLM", f"{report.aot_us:.1f} | {report.tflm_us:.1f}")
+    t.add_row("timing", report.timing)
     out.print(t)
