@@ -5,10 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.tinykit-installed
-APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+APT_PKGS := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium-headless-shell
 PYTEST_ARGS ?=
 
-.PHONY: setup tools test test-fast fixtures demo bench lint clean
+.PHONY: setup tools test test-fast fixtures demo bench bench-arm fuzz lint clean
 
 setup: $(STAMP) tools
 
@@ -53,6 +53,19 @@ demo: setup
 
 bench: setup
 	$(PY) tests/bench.py
+
+# tinykit's kernels next to CMSIS-NN's on the emulated Cortex-M4 and M7 (instructions under
+# -icount shift=0, byte-identical outputs), per layer and per fixture model; writes
+# build/bench-arm.md. CMSIS-NN is found through CMSIS_NN_DIR (benchmark-only; `make test`
+# never needs it). A few minutes; e.g. BENCH_ARM_ARGS='--cores cortex-m33' passes through.
+CMSIS_NN_DIR ?= ../shared/third_party/CMSIS-NN
+BENCH_ARM_ARGS ?=
+bench-arm: setup
+	CMSIS_NN_DIR=$(CMSIS_NN_DIR) $(PY) tests/bench_arm.py $(BENCH_ARM_ARGS)
+
+# Graph validation fuzz: mutated ds_cnn flatbuffers must give one-line errors, never a crash.
+fuzz: $(STAMP)
+	$(PY) tests/fuzz_models.py tests/fixtures/ds_cnn.tflite 10000
 
 lint: setup
 	$(VENV)/bin/ruff check tinykit tests
