@@ -35,31 +35,44 @@ def inplace(graph: Graph, op: Op) -> bool:
     return check(graph, op) is None and dies_here(graph, op) and first_input_is_output_shape(graph, op)
 
 
+Multiplier = tuple[int, int]
+
+
+def emit_rescaled(ctx: EmitContext, op: Op, kernel: str, left_shift: int,
+                  mults: tuple[Multiplier, Multiplier, Multiplier], act: tuple[int, int]) -> Emitted:
+    """The TkAddParams call of a binary op that rescales both inputs to a common scale
+    (ADD, SUB, SQUARED_DIFFERENCE): input and output multipliers, left shift, clamp."""
+    graph = ctx.graph
+    a, b = graph.op_inputs(op)[:2]
+    assert a is not None and b is not None
+    (_, z1), (_, z2), (_, z_out) = qparams(a), qparams(b), qparams(graph.op_outputs(op)[0])
+    (m1, sh1), (m2, sh2), (mo, sho) = mults
+    name = ctx.sym(op, "params")
+    fields = broadcast_fields(graph, op)
+    fields.update({
+        "input1_offset": -z1, "input2_offset": -z2, "left_shift": left_shift,
+        "input1_mult": m1, "input1_shift": sh1, "input2_mult": m2, "input2_shift": sh2,
+        "output_mult": mo, "output_shift": sho, "output_offset": z_out,
+        "act_min": act[0], "act_max": act[1],
+    })
+    decl = c_struct_init(name, "TkAddParams", fields, f"{op.kind} {graph.layer_name(op)}")
+    call = (f"TK_TRY({kernel}(&{name}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
+            f"{ctx.ptr(op.outputs[0])}));")
+    return Emitted(call, (decl,))
+
+
 def emit(ctx: EmitContext, op: Op) -> Emitted:
     graph = ctx.graph
     a, b = graph.op_inputs(op)[:2]
     out = graph.op_outputs(op)[0]
     assert a is not None and b is not None
-    s1, z1 = qparams(a)
-    s2, z2 = qparams(b)
+    s1, s2 = qparams(a)[0], qparams(b)[0]
     s_out, z_out = qparams(out)
     twice_max = 2.0 * max(s1, s2)
-    m1, sh1 = quantize_multiplier(s1 / twice_max)
-    m2, sh2 = quantize_multiplier(s2 / twice_max)
-    mo, sho = quantize_multiplier(twice_max / ((1 << LEFT_SHIFT) * s_out))
-    lo, hi = activation_range(fused(op), s_out, z_out)
-    name = ctx.sym(op, "params")
-    fields = broadcast_fields(graph, op)
-    fields.update({
-        "input1_offset": -z1, "input2_offset": -z2, "left_shift": LEFT_SHIFT,
-        "input1_mult": m1, "input1_shift": sh1, "input2_mult": m2, "input2_shift": sh2,
-        "output_mult": mo, "output_shift": sho, "output_offset": z_out,
-        "act_min": lo, "act_max": hi,
-    })
-    decl = c_struct_init(name, "TkAddParams", fields, f"{op.kind} {graph.layer_name(op)}")
-    call = (f"TK_TRY(tk_add_s8(&{name}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
-            f"{ctx.ptr(op.outputs[0])}));")
-    return Emitted(call, (decl,))
+    mults = (quantize_multiplier(s1 / twice_max), quantize_multiplier(s2 / twice_max),
+             quantize_multiplier(twice_max / ((1 << LEFT_SHIFT) * s_out)))
+    return emit_rescaled(ctx, op, "tk_add_s8", LEFT_SHIFT, mults,
+                         activation_range(fused(op), s_out, z_out))
 
 
 SPECS = (

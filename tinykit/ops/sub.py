@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinykit.cgen import c_struct_init
 from tinykit.graph import Graph, Op
 from tinykit.ops._common import (
     binary_cost,
-    broadcast_fields,
     broadcast_shapes,
     check_broadcast,
     first,
@@ -22,6 +20,7 @@ from tinykit.ops._common import (
     qparams,
     with_fused,
 )
+from tinykit.ops.add import Multiplier, emit_rescaled
 from tinykit.ops.quant import activation_range, quantize_multiplier
 from tinykit.ops.spec import EmitContext, Emitted, OpSpec
 
@@ -30,7 +29,7 @@ SUB_LEFT_SHIFT = 20
 SQDIFF_LEFT_SHIFT = 7
 
 
-def sub_multipliers(s1: float, s2: float, s_out: float) -> tuple[tuple[int, int], ...]:
+def sub_multipliers(s1: float, s2: float, s_out: float) -> tuple[Multiplier, Multiplier, Multiplier]:
     """(input1, input2, output) multipliers of TFLM's int8 SUB (float32 Prepare).
 
     >>> sub_multipliers(0.5, 0.25, 0.5)
@@ -42,7 +41,8 @@ def sub_multipliers(s1: float, s2: float, s_out: float) -> tuple[tuple[int, int]
             quantize_multiplier(float(_f32(s2) / twice_max)), quantize_multiplier(float(out)))
 
 
-def squared_difference_multipliers(s1: float, s2: float, s_out: float) -> tuple[tuple[int, int], ...]:
+def squared_difference_multipliers(s1: float, s2: float, s_out: float
+                                   ) -> tuple[Multiplier, Multiplier, Multiplier]:
     """(input1, input2, output) multipliers of TFLM's int8 SQUARED_DIFFERENCE (double Prepare).
 
     >>> squared_difference_multipliers(0.5, 0.5, 0.25)
@@ -79,27 +79,13 @@ def _emitter(kernel: str, squared: bool):  # noqa: ANN202
     def emit(ctx: EmitContext, op: Op) -> Emitted:
         graph = ctx.graph
         a, b = graph.op_inputs(op)[:2]
-        out = graph.op_outputs(op)[0]
         assert a is not None and b is not None
-        (s1, z1), (s2, z2), (so, zo) = qparams(a), qparams(b), qparams(out)
+        (s1, _), (s2, _), (so, zo) = qparams(a), qparams(b), qparams(graph.op_outputs(op)[0])
         if squared:
-            (m1, sh1), (m2, sh2), (mo, sho) = squared_difference_multipliers(s1, s2, so)
-            shift, (lo, hi) = SQDIFF_LEFT_SHIFT, (-128, 127)
-        else:
-            (m1, sh1), (m2, sh2), (mo, sho) = sub_multipliers(s1, s2, so)
-            shift, (lo, hi) = SUB_LEFT_SHIFT, activation_range(fused(op), so, zo)
-        name = ctx.sym(op, "params")
-        fields = broadcast_fields(graph, op)
-        fields.update({
-            "input1_offset": -z1, "input2_offset": -z2, "left_shift": shift,
-            "input1_mult": m1, "input1_shift": sh1, "input2_mult": m2, "input2_shift": sh2,
-            "output_mult": mo, "output_shift": sho, "output_offset": zo,
-            "act_min": lo, "act_max": hi,
-        })
-        decl = c_struct_init(name, "TkAddParams", fields, f"{op.kind} {graph.layer_name(op)}")
-        call = (f"TK_TRY({kernel}(&{name}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
-                f"{ctx.ptr(op.outputs[0])}));")
-        return Emitted(call, (decl,))
+            return emit_rescaled(ctx, op, kernel, SQDIFF_LEFT_SHIFT,
+                                 squared_difference_multipliers(s1, s2, so), (-128, 127))
+        return emit_rescaled(ctx, op, kernel, SUB_LEFT_SHIFT, sub_multipliers(s1, s2, so),
+                             activation_range(fused(op), so, zo))
 
     return emit
 
