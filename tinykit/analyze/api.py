@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tinykit.analyze.stack import STACK_ESTIMATE_BYTES, StackFigure, kernel_stack
 from tinykit.boards import Board
@@ -39,6 +39,9 @@ from tinykit.ops import (
 from tinykit.plan import ALIGNMENT, GreedyPlanner, MemoryPlan, lifetimes, plan_arena
 from tinykit.plan import scratch as planned_scratch
 from tinykit.reference import ArenaReport, measure_arena
+
+if TYPE_CHECKING:
+    from tinykit.codegen.api import GeneratedModel
 
 
 @dataclass(frozen=True)
@@ -287,31 +290,45 @@ def analyze(model: str | Path | bytes, config: AnalyzeConfig, *, name: str | Non
     if not graph.ops:
         raise ModelError(f"{graph.name}: the model has no ops")
     check_int8(graph)
-    # TFLM measures its arena in a subprocess while this process does the rest
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    # TFLM measures its arena in a subprocess while this process does the rest; the AOT C is
+    # generated once, then linked (flash) and compiled for its call graph (stack) side by side
+    cpu, portable = flash_cpu(board), not board.arch.startswith("cortex-m")
+    measure = config.measure_flash and os.environ.get("TINYKIT_FLASH") != "estimate"
+    with ThreadPoolExecutor(max_workers=4) as pool:
         pending = pool.submit(measure_arena, data)
-        measure = config.measure_flash and os.environ.get("TINYKIT_FLASH") != "estimate"
-        flash = (pool.submit(aot_flash, graph, data, flash_cpu(board), measure)
-                 if config.runtime == "aot" else None)
-        stack = (pool.submit(aot_stack, graph, data, flash_cpu(board), measure,
-                             not board.arch.startswith("cortex-m"))
-                 if config.runtime == "aot" else None)
+        flash = stack = None
+        if config.runtime == "aot":
+            generated = pool.submit(generate_aot, graph, data)
+            flash = pool.submit(lambda: aot_flash(generated.result(), cpu, measure))
+            stack = pool.submit(lambda: aot_stack(_or_none(generated), cpu, measure, portable))
         return _analysis(graph, data, board, config.runtime, pending, flash, stack)
 
 
-def aot_stack(graph: Graph, data: bytes, cpu: str, measure: bool = True,
+def generate_aot(graph: Graph, data: bytes) -> GeneratedModel:
+    """The AOT C that flash and stack are measured on (the codegen's TinykitError for a
+    model it cannot generate)."""
+    from tinykit.codegen.api import generate
+
+    return generate(graph, data, model_file=f"{graph.name}.tflite")
+
+
+def _or_none(generated: Future[GeneratedModel]) -> GeneratedModel | None:
+    from tinykit.errors import TinykitError
+
+    try:
+        return generated.result()
+    except TinykitError:  # an op the codegen refuses: reported as unsupported
+        return None
+
+
+def aot_stack(gen: GeneratedModel | None, cpu: str, measure: bool = True,
               portable: bool = False) -> StackFigure:
     """The AOT runtime's stack below tk_model_invoke (:mod:`tinykit.analyze.stack`):
     static from the compiled call graph, or the upper-bound estimate when there is no
-    compiler or no generated C (an op the codegen refuses is reported as unsupported)."""
-    from tinykit.codegen.api import generate
-    from tinykit.errors import TinykitError
-
-    if not measure:  # no compiler run: do not generate the C either
+    compiler or no generated C (``gen`` None)."""
+    if not measure:  # no compiler run
         return kernel_stack({}, cpu, measure=False)
-    try:
-        gen = generate(graph, data, model_file=f"{graph.name}.tflite")
-    except TinykitError:
+    if gen is None:
         return StackFigure(STACK_ESTIMATE_BYTES, "estimated", "upper-bound estimate (no generated C)")
     return kernel_stack(gen.files, cpu, measure, portable)
 
@@ -337,15 +354,13 @@ def aot_flash_estimate(const_bytes: int, code_estimate: int, ops: int) -> int:
     return const_bytes + code_estimate + AOT_CODE_BYTES_PER_OP * ops
 
 
-def aot_flash(graph: Graph, data: bytes, cpu: str, measure: bool = True) -> tuple[int, int | None, str]:
-    """(constant bytes of the generated C, linked flash or None, how) for the AOT runtime.
-    Raises the codegen's TinykitError for a model it cannot generate."""
+def aot_flash(gen: GeneratedModel, cpu: str, measure: bool = True) -> tuple[int, int | None, str]:
+    """(constant bytes of the generated C, linked flash or None, how) for the AOT runtime."""
     import shutil
     import tempfile
 
-    from tinykit.codegen.api import generate, write_files
+    from tinykit.codegen.api import write_files
 
-    gen = generate(graph, data, model_file=f"{graph.name}.tflite")
     if not measure or shutil.which("arm-none-eabi-gcc") is None or shutil.which("arm-none-eabi-size") is None:
         return gen.const_bytes, None, "arm-none-eabi-gcc not installed"
     from tinykit.toolchain import arm_flash_bytes
