@@ -11,6 +11,8 @@ and ``tk_depthwise_inplace_scratch_bytes`` (a host test compares them).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from tinykit.cgen import c_array, c_struct_init
@@ -114,36 +116,54 @@ def channel_multipliers(inp: Tensor, filt: Tensor, out: Tensor, channels: int
     return mults, shifts
 
 
-def emit(ctx: EmitContext, op: Op) -> Emitted:
-    graph = ctx.graph
+@dataclass(frozen=True)
+class Weighted:
+    """What a conv or fully connected op's params are made of (computed as TFLite's Prepare)."""
+
+    inp: Tensor
+    filt: Tensor
+    out: Tensor
+    bias: np.ndarray  # raw int32 bias as int64, zeros when the model has none
+    in_zp: int
+    out_zp: int
+    mults: list[int]  # per output channel
+    shifts: list[int]
+    act: tuple[int, int]  # clamp range of the fused activation
+
+
+def weighted(graph: Graph, op: Op, channels: int) -> Weighted:
     ins = graph.op_inputs(op)
     inp, filt = ins[0], ins[1]
     bias_t = ins[2] if len(ins) > 2 else None
     out = graph.op_outputs(op)[0]
     assert inp is not None and filt is not None
+    bias = (bias_t.array().astype(np.int64) if bias_t is not None
+            else np.zeros(channels, dtype=np.int64))
+    mults, shifts = channel_multipliers(inp, filt, out, channels)
+    return Weighted(inp, filt, out, bias, qparams(inp)[1], qparams(out)[1], mults, shifts,
+                    activation_range(fused(op), *qparams(out)))
+
+
+def emit(ctx: EmitContext, op: Op) -> Emitted:
+    graph = ctx.graph
     g = geometry(graph, op)
     depthwise = op.kind == "DEPTHWISE_CONV_2D"
     oc = g["out_c"]
-    w = filt.array().astype(np.int64)
+    x = weighted(graph, op, oc)
+    w = x.filt.array().astype(np.int64)
     sums = w.reshape(-1, oc).sum(axis=0) if depthwise else w.reshape(oc, -1).sum(axis=1)
-    bias = (bias_t.array().astype(np.int64) if bias_t is not None
-            else np.zeros(oc, dtype=np.int64))
-    _, in_zp = qparams(inp)
-    _, out_zp = qparams(out)
-    mults, shifts = channel_multipliers(inp, filt, out, oc)
-    lo, hi = activation_range(fused(op), *qparams(out))
     names = {f: ctx.sym(op, f) for f in ("filter", "bias", "bias_folded", "mult", "shift",
                                          "params")}
     decls = [
-        c_array(names["filter"], filt.array(), "int8_t", align=4),
-        c_array(names["bias"], bias, "int32_t"),
-        c_array(names["bias_folded"], bias - in_zp * sums, "int32_t"),
-        c_array(names["mult"], mults, "int32_t"),
-        c_array(names["shift"], shifts, "int32_t"),
+        c_array(names["filter"], x.filt.array(), "int8_t", align=4),
+        c_array(names["bias"], x.bias, "int32_t"),
+        c_array(names["bias_folded"], x.bias - x.in_zp * sums, "int32_t"),
+        c_array(names["mult"], x.mults, "int32_t"),
+        c_array(names["shift"], x.shifts, "int32_t"),
     ]
     fields: dict[str, object] = dict(g)
     fields.update(depth_multiplier=int(op.options.get("depth_multiplier", 1)) if depthwise else 1,
-                  input_offset=-in_zp, output_offset=out_zp, act_min=lo, act_max=hi,
+                  input_offset=-x.in_zp, output_offset=x.out_zp, act_min=x.act[0], act_max=x.act[1],
                   filter=names["filter"], bias=names["bias"],
                   bias_folded=names["bias_folded"], mult=names["mult"], shift=names["shift"])
     decls.append(c_struct_init(names["params"], "TkConvParams", fields,

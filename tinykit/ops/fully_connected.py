@@ -7,9 +7,8 @@ import numpy as np
 
 from tinykit.cgen import c_array, c_struct_init
 from tinykit.graph import Graph, Op
-from tinykit.ops._common import const_params, fused, int8_io, out_elements, qparams, with_fused
-from tinykit.ops.conv import channel_multipliers
-from tinykit.ops.quant import activation_range
+from tinykit.ops._common import const_params, int8_io, out_elements, with_fused
+from tinykit.ops.conv import weighted
 from tinykit.ops.spec import EmitContext, Emitted, OpCost, OpSpec
 
 
@@ -32,28 +31,19 @@ def check(graph: Graph, op: Op) -> str | None:
 
 def emit(ctx: EmitContext, op: Op) -> Emitted:
     graph = ctx.graph
-    ins = graph.op_inputs(op)
-    inp, filt = ins[0], ins[1]
-    bias_t = ins[2] if len(ins) > 2 else None
-    out = graph.op_outputs(op)[0]
-    assert inp is not None and filt is not None
-    out_depth, in_depth = filt.shape
-    w = filt.array().astype(np.int64)
-    bias = (bias_t.array().astype(np.int64) if bias_t is not None
-            else np.zeros(out_depth, dtype=np.int64))
-    _, in_zp = qparams(inp)
-    _, out_zp = qparams(out)
-    mults, shifts = channel_multipliers(inp, filt, out, out_depth)
-    lo, hi = activation_range(fused(op), *qparams(out))
+    out_depth, in_depth = graph.tensor(op.inputs[1]).shape
+    x = weighted(graph, op, out_depth)
+    w = x.filt.array().astype(np.int64)
     names = {f: ctx.sym(op, f) for f in ("filter", "bias_folded", "mult", "shift", "params")}
     decls = [
-        c_array(names["filter"], filt.array(), "int8_t", align=4),
-        c_array(names["bias_folded"], bias - in_zp * w.sum(axis=1), "int32_t"),
-        c_array(names["mult"], mults, "int32_t"),
-        c_array(names["shift"], shifts, "int32_t"),
+        c_array(names["filter"], x.filt.array(), "int8_t", align=4),
+        c_array(names["bias_folded"], x.bias - x.in_zp * w.sum(axis=1), "int32_t"),
+        c_array(names["mult"], x.mults, "int32_t"),
+        c_array(names["shift"], x.shifts, "int32_t"),
         c_struct_init(names["params"], "TkFullyConnectedParams", {
-            "batches": inp.size // in_depth, "in_depth": in_depth, "out_depth": out_depth,
-            "output_offset": out_zp, "act_min": lo, "act_max": hi, "filter": names["filter"],
+            "batches": x.inp.size // in_depth, "in_depth": in_depth, "out_depth": out_depth,
+            "output_offset": x.out_zp, "act_min": x.act[0], "act_max": x.act[1],
+            "filter": names["filter"],
             "bias_folded": names["bias_folded"], "mult": names["mult"], "shift": names["shift"],
         }, f"{op.kind} {graph.layer_name(op)}"),
     ]
