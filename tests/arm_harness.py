@@ -18,6 +18,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from tinykit.resources import firmware_dir
 from tinykit.toolchain import kernel_sources, runtime_include_dirs, runtime_sources
 
@@ -60,6 +62,47 @@ static inline void tk_semihost_exit(void) {
   __asm__ volatile("bkpt 0xab" : : "r"(r0), "r"(r1) : "memory");
 }
 """
+
+
+def main_c(inputs: np.ndarray) -> str:
+    """A harness main for a generated model: runs each of ``inputs`` (baked into the
+    image) and prints ``out I HEX`` (the output's bytes) per sample, then ``done``."""
+    rows = ",\n".join("  {" + ",".join(str(int(v)) for v in x.ravel()) + "}" for x in inputs)
+    return SEMIHOST_EXIT_C + f"""
+#include "model.h"
+
+#define TK_TEST_SAMPLES {len(inputs)}u
+static const int8_t tk_test_inputs[TK_TEST_SAMPLES][TK_MODEL_INPUT_BYTES] = {{
+{rows}
+}};
+
+int main(void) {{
+  uint32_t s;
+  tk_hal_init();
+  if (tk_model_init() != TK_OK) put("init failed\\n");
+  for (s = 0; s < TK_TEST_SAMPLES; ++s) {{
+    memcpy(tk_model_input(), tk_test_inputs[s], TK_MODEL_INPUT_BYTES);
+    if (tk_model_invoke(NULL) != TK_OK) put("invoke failed\\n");
+    put("out "); put_u32(s); put(" ");
+    put_hex((const uint8_t *)tk_model_output(), TK_MODEL_OUTPUT_BYTES);
+    put("\\n");
+  }}
+  put("done\\n");
+  tk_semihost_exit();
+  return 0;
+}}
+"""
+
+
+def parse_outputs(text: str, n: int, nbytes: int) -> np.ndarray:
+    """The ``out I HEX`` lines of the harness main as an (n, nbytes) int8 array."""
+    lines = text.splitlines()
+    assert "done" in lines, f"firmware did not finish:\n{text[-2000:]}"
+    got = [ln.split() for ln in lines if ln.startswith("out ")]
+    assert [int(g[1]) for g in got] == list(range(n)), text[-2000:]
+    for g in got:
+        assert len(g) == 3 and len(g[2]) == 2 * nbytes, f"malformed line: {' '.join(g)[:80]}"
+    return np.stack([np.frombuffer(bytes.fromhex(g[2]), dtype=np.int8) for g in got])
 
 
 def build_elf(gen_dir: Path | None, work: Path, main_c: str, *, cpu: str = "cortex-m4",

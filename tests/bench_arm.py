@@ -7,7 +7,8 @@ four fixture models. For each, tinykit's generator writes the model.c it would
 ship (so the kernel gets its params exactly as generated); a bare-metal main
 includes it, runs ``tk_model_invoke`` on a pseudo-random input, then runs
 CMSIS-NN's kernel for the same layer on the same input with the same numbers
-(multipliers, shifts, offsets, the raw bias), checks on the device that both
+(multipliers, shifts, offsets, the raw bias; the weights in the model's layout, where
+tinykit's are in its channel-pair layout), checks on the device that both
 outputs are byte-identical, and prints both SysTick counts. QEMU runs with
 ``-icount shift=0`` (1 instruction = 1 ns of virtual time, SysTick on the 25 MHz
 mps2 clock), so the counts are instructions, exact to one SysTick tick (40).
@@ -255,6 +256,14 @@ def _c_ints(values: Sequence[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
 
 
+def _c_filter(filt: Tensor | None) -> str:
+    """CMSIS-NN's copy of the weights in the model's layout (tinykit's generated array
+    may be in its channel-pair layout, tinykit.ops.conv.pack_pairs)."""
+    assert filt is not None
+    return (f"static const int8_t cm_filter[{filt.size}] __attribute__((aligned(4))) = "
+            f"{{{_c_ints(filt.array().reshape(-1))}}};\n")
+
+
 def cmsis_call(graph: Graph) -> tuple[str, str] | None:
     """(declarations, C statements) running CMSIS-NN on ``in1`` (and ``in2``) into
     ``out_cm``; None when CMSIS-NN has no int8 kernel for the op."""
@@ -270,6 +279,7 @@ def cmsis_call(graph: Graph) -> tuple[str, str] | None:
         prm += (f"{{{P}.stride_w, {P}.stride_h}}, {{{P}.pad_w, {P}.pad_h}}, "
                 f"{{{P}.dil_w, {P}.dil_h}}, {{{P}.act_min, {P}.act_max}}}};")
         fn = "arm_depthwise_conv_wrapper_s8" if dw else "arm_convolve_wrapper_s8"
+        filt = f"{P}.filter" if dw else "cm_filter"  # tinykit's may be in the channel-pair layout
         body = f"""
   {prm}
   cmsis_nn_per_channel_quant_params qp = {{(int32_t *){P}.mult, (int32_t *){P}.shift}};
@@ -281,16 +291,16 @@ def cmsis_call(graph: Graph) -> tuple[str, str] | None:
   ctx.buf = cm_scratch; ctx.size = {fn}_get_buffer_size(&cp, &id, &fd, &od);
   if (ctx.size > (int32_t)sizeof cm_scratch) {{ put("error scratch\\n"); tk_semihost_exit(); }}
   T0();
-  st = {fn}(&ctx, &cp, &qp, &id, in1, &fd, {P}.filter, &bd, {P}.bias, &od, out_cm);
+  st = {fn}(&ctx, &cp, &qp, &id, in1, &fd, {filt}, &bd, {P}.bias, &od, out_cm);
   T1();"""
-        return "", body
+        return ("" if dw else _c_filter(ins[1])), body
     if op.kind == "FULLY_CONNECTED":
         x, f, bias = ins[0], ins[1], ins[2] if len(ins) > 2 else None
         assert x is not None and f is not None and x.quant is not None and f.quant is not None
         n_out, n_in = f.shape[0], f.shape[1]
         raw = (np.frombuffer(bias.data, np.int32) if bias is not None and bias.data
                else np.zeros(n_out, np.int32))
-        decl = f"static const int32_t cm_bias[{n_out}] = {{{_c_ints(raw)}}};\n"
+        decl = f"static const int32_t cm_bias[{n_out}] = {{{_c_ints(raw)}}};\n" + _c_filter(f)
         per_channel = int(f.quant.per_channel)
         batches = x.size // n_in
         body = f"""
@@ -302,9 +312,9 @@ def cmsis_call(graph: Graph) -> tuple[str, str] | None:
   bd.n = 1; bd.h = 1; bd.w = 1; bd.c = {n_out};
   od.n = {batches}; od.h = 1; od.w = 1; od.c = {n_out};
   ctx.buf = cm_scratch; ctx.size = arm_fully_connected_s8_get_buffer_size(&fd);
-  if (ctx.size > 0) arm_vector_sum_s8((int32_t *)cm_scratch, {n_in}, {n_out}, {P}.filter, fp.input_offset, 0, cm_bias);
+  if (ctx.size > 0) arm_vector_sum_s8((int32_t *)cm_scratch, {n_in}, {n_out}, cm_filter, fp.input_offset, 0, cm_bias);
   T0();
-  st = arm_fully_connected_wrapper_s8(&ctx, &fp, &qp, &id, in1, &fd, {P}.filter, &bd, cm_bias, &od, out_cm);
+  st = arm_fully_connected_wrapper_s8(&ctx, &fp, &qp, &id, in1, &fd, cm_filter, &bd, cm_bias, &od, out_cm);
   T1();"""
         return decl, body
     if op.kind == "ADD":

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pytest
 from aot_helpers import check, quantized
-from arm_harness import CORES, SEMIHOST_EXIT_C, build_elf, disassembly, run_qemu
+from arm_harness import CORES, build_elf, disassembly, main_c, parse_outputs, run_qemu
 
 from tinykit import reference
 from tinykit.codegen.api import generate, write_files
@@ -143,45 +143,6 @@ def model(name: str, seed: int) -> bytes:
     r = random.Random(f"{name}-{seed}")
     build, shape = MODELS[name](r)
     return quantized(build, shape, 1000 + seed)
-
-
-def main_c(inputs: np.ndarray) -> str:
-    rows = ",\n".join("  {" + ",".join(str(int(v)) for v in x.ravel()) + "}" for x in inputs)
-    return SEMIHOST_EXIT_C + f"""
-#include "model.h"
-
-#define TK_TEST_SAMPLES {len(inputs)}u
-static const int8_t tk_test_inputs[TK_TEST_SAMPLES][TK_MODEL_INPUT_BYTES] = {{
-{rows}
-}};
-
-int main(void) {{
-  uint32_t s;
-  tk_hal_init();
-  if (tk_model_init() != TK_OK) put("init failed\\n");
-  for (s = 0; s < TK_TEST_SAMPLES; ++s) {{
-    memcpy(tk_model_input(), tk_test_inputs[s], TK_MODEL_INPUT_BYTES);
-    if (tk_model_invoke(NULL) != TK_OK) put("invoke failed\\n");
-    put("out "); put_u32(s); put(" ");
-    put_hex((const uint8_t *)tk_model_output(), TK_MODEL_OUTPUT_BYTES);
-    put("\\n");
-  }}
-  put("done\\n");
-  tk_semihost_exit();
-  return 0;
-}}
-"""
-
-
-def parse_outputs(text: str, n: int, nbytes: int) -> np.ndarray:
-    """The ``out I HEX`` lines of the harness main as an (n, nbytes) int8 array."""
-    lines = text.splitlines()
-    assert "done" in lines, f"firmware did not finish:\n{text[-2000:]}"
-    got = [ln.split() for ln in lines if ln.startswith("out ")]
-    assert [int(g[1]) for g in got] == list(range(n)), text[-2000:]
-    for g in got:
-        assert len(g) == 3 and len(g[2]) == 2 * nbytes, f"malformed line: {' '.join(g)[:80]}"
-    return np.stack([np.frombuffer(bytes.fromhex(g[2]), dtype=np.int8) for g in got])
 
 
 # emitted only by the DSP paths' inline assembly (tk_dot.h, tk_depthwise.c)

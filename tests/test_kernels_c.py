@@ -189,12 +189,23 @@ ACTS = [(-128, 127), (0, 127), (-10, 60)]
 
 def conv_case(rng: np.random.Generator, k: int, name: str, g: Geo, *, depthwise: bool = False,
               inplace: bool = False) -> Case:
-    oh, ow, ph, pw = g.out
     x = rng.integers(-128, 128, (g.h, g.w, g.ic), dtype=np.int64)
     wshape = (g.kh, g.kw, g.oc) if depthwise else (g.oc, g.kh, g.kw, g.ic)
     wt = rng.integers(-127, 128, wshape, dtype=np.int64)
     bias = rng.integers(-3000, 3000, g.oc, dtype=np.int64)
     in_off, out_off = -int(rng.integers(-128, 128)), int(rng.integers(-20, 21))
+    return conv_case_of(rng, k, name, g, x, wt, bias, in_off, out_off, depthwise=depthwise,
+                        inplace=inplace)
+
+
+def conv_case_of(rng: np.random.Generator, k: int, name: str, g: Geo, x: np.ndarray,
+                 wt: np.ndarray, bias: np.ndarray, in_off: int, out_off: int, *,
+                 depthwise: bool = False, inplace: bool = False,
+                 packed: np.ndarray | None = None) -> Case:
+    """The case of one conv on these operands (multipliers drawn from ``rng``): the
+    expected bytes, the params and the call. ``packed``: the filter's bytes in the
+    channel-pair layout (``.packed = 1``)."""
+    oh, ow, ph, pw = g.out
     lo, hi = ACTS[k % len(ACTS)]
     acc = conv_acc(x, wt, bias, g, in_off, depthwise)
     mult, shift = channel_multipliers(acc, rng)
@@ -203,7 +214,7 @@ def conv_case(rng: np.random.Generator, k: int, name: str, g: Geo, *, depthwise:
     folded = bias + in_off * wsum
     p = f"k{k}_"
     decls = [
-        f"static const int8_t {p}w[] = {c_list(wt)};",
+        filter_decl(f"{p}w", wt, packed),
         f"static const int32_t {p}b[] = {c_list(bias)};",
         f"static const int32_t {p}bf[] = {c_list(folded)};",
         f"static const int32_t {p}m[] = {c_list(mult)};",
@@ -213,7 +224,8 @@ def conv_case(rng: np.random.Generator, k: int, name: str, g: Geo, *, depthwise:
         f".k_w = {g.kw}, .stride_h = {g.s}, .stride_w = {g.s}, .dil_h = {g.d}, .dil_w = {g.d}, "
         f".pad_h = {ph}, .pad_w = {pw}, .depth_multiplier = {g.dm}, .input_offset = {in_off}, "
         f".output_offset = {out_off}, .act_min = {lo}, .act_max = {hi}, .filter = {p}w, "
-        f".bias = {p}b, .bias_folded = {p}bf, .mult = {p}m, .shift = {p}s}};",
+        f".bias = {p}b, .bias_folded = {p}bf, .mult = {p}m, .shift = {p}s"
+        f"{'' if packed is None else ', .packed = 1'}}};",
     ]
     out_bytes = oh * ow * g.oc
     op = "depthwise" if depthwise else "conv"
@@ -240,24 +252,41 @@ def fc_case(rng: np.random.Generator, k: int, batches: int, n_in: int, n_out: in
     wt = rng.integers(-127, 128, (n_out, n_in), dtype=np.int64)
     bias = rng.integers(-3000, 3000, n_out, dtype=np.int64)
     in_off, out_off = -int(rng.integers(-128, 128)), int(rng.integers(-20, 21))
+    return fc_case_of(rng, k, f"fc{n_in}x{n_out}", x, wt, bias, in_off, out_off)
+
+
+def fc_case_of(rng: np.random.Generator, k: int, name: str, x: np.ndarray, wt: np.ndarray,
+               bias: np.ndarray, in_off: int, out_off: int, packed: np.ndarray | None = None
+               ) -> Case:
+    """The case of one fully connected layer on these operands (x [batches][n_in], wt
+    [n_out][n_in]; ``packed`` as in :func:`conv_case_of`)."""
+    (batches, n_in), n_out = x.shape, wt.shape[0]
     lo, hi = ACTS[k % len(ACTS)]
     acc = bias + (x + in_off) @ wt.T
     mult, shift = channel_multipliers(acc, rng)
     want = requant(acc, mult, shift, out_off, lo, hi)
     p = f"k{k}_"
     decls = [
-        f"static const int8_t {p}w[] = {c_list(wt)};",
+        filter_decl(f"{p}w", wt, packed),
         f"static const int32_t {p}bf[] = {c_list(bias + in_off * wt.sum(axis=1))};",
         f"static const int32_t {p}m[] = {c_list(mult)};",
         f"static const int32_t {p}s[] = {c_list(shift)};",
         f"static const TkFullyConnectedParams {p}p = {{.batches = {batches}, .in_depth = {n_in}, "
         f".out_depth = {n_out}, .output_offset = {out_off}, .act_min = {lo}, .act_max = {hi}, "
-        f".filter = {p}w, .bias_folded = {p}bf, .mult = {p}m, .shift = {p}s}};",
+        f".filter = {p}w, .bias_folded = {p}bf, .mult = {p}m, .shift = {p}s"
+        f"{'' if packed is None else ', .packed = 1'}}};",
         f"static const int8_t {p}x[] = {c_list(x)};",
         f"static int8_t {p}y[{want.size}];",
     ]
     code = f"st = tk_fully_connected_s8(&{p}p, {p}x, {p}y);\nout = {p}y;\nout_bytes = {want.size};"
-    return Case(f"fc{n_in}x{n_out}", "\n".join(decls) + "\n@@\n" + code, want.tobytes())
+    return Case(name, "\n".join(decls) + "\n@@\n" + code, want.tobytes())
+
+
+def filter_decl(name: str, wt: np.ndarray, packed: np.ndarray | None) -> str:
+    """The filter array: ``wt`` as is, or its ``packed`` bytes aligned for word loads."""
+    if packed is None:
+        return f"static const int8_t {name}[] = {c_list(wt)};"
+    return f"static const int8_t {name}[] __attribute__((aligned(4))) = {c_list(packed)};"
 
 
 def _strides(shape: list[int], out: list[int]) -> list[int]:

@@ -6,13 +6,14 @@
   that are multiples of 4, stride 1 and 2, SAME and VALID padding, odd widths
   (the last strided window ends on the border), fused ReLU/ReLU6.
 - 1x1 convs over pixel pairs (tk_conv_pair_dsp in tk_conv.c: both input pixels
-  widened onto the stack, 2 pixels x 2 channels per asm step, written straight
-  over the input in place): 8->16 growing in place (pairs in decreasing order),
-  16->12 shrinking, 12->5 (odd channel count), odd pixel counts (a last single
-  pixel through the ring).
-- the asm dot-product loop of tk_dot.h in tk_conv_group4_dsp (tk_conv.c, out of
-  line, four channels and their requantization a call): the 1->8 pointwise conv
-  (3 input channels) and every single leftover pixel.
+  widened onto the stack, 2 pixels x 2 channels per asm step over the
+  channel-pair weights, written straight over the input in place): 8->16 growing
+  in place (pairs in decreasing order), 16->12 shrinking, 12->5 (odd channel
+  count), odd pixel counts (a last single pixel through the ring).
+- the packed conv window loop of tk_dot.h (tk_dot4p_s8): the 1->8 pointwise conv
+  (3 input channels, rows rounded up to 4) and every single leftover pixel
+  (tests/test_kernels_packed.py covers the packed paths on random shapes;
+  tk_conv_group4_dsp now runs only unpacked filters, tests/test_kernels_c.py).
 - the fused requantization (tk_requant_s8: the rounding right shift folded into
   the one 64-bit multiply-accumulate) on every output of these models.
 - the average pool over channels in fours (SXTB16 + SADD16 sums, tk_pool.c),

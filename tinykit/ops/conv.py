@@ -144,6 +144,31 @@ def weighted(graph: Graph, op: Op, channels: int) -> Weighted:
                     activation_range(fused(op), *qparams(out)))
 
 
+def pack_pairs(w: np.ndarray) -> np.ndarray | None:
+    """Weight matrix ``w`` [rows][k] in the channel-pair layout of the kernels (tk_dot.h),
+    or None where it does not apply (k not a multiple of 4, fewer than 2 rows, or a value
+    out of int16 range). Rows 2j and 2j + 1 become k int16 values ``256 * w[2j + 1] +
+    w[2j]``, each block of 4 inputs in the order 0, 2, 1, 3; an odd last row stays; the
+    size is unchanged.
+
+    >>> w = np.array([[1, -2, 3, -4], [5, 6, 7, 8], [9, 10, 11, 12]])
+    >>> pack_pairs(w).tolist()
+    [1, 5, 3, 7, -2, 5, -4, 7, 9, 10, 11, 12]
+    >>> pack_pairs(np.array([[-1], [-128]])) is None
+    True
+    """
+    rows, k = w.shape
+    if rows < 2 or k % 4:
+        return None
+    n = rows - rows % 2
+    v = w[1:n:2].astype(np.int64) * 256 + w[0:n:2]
+    if v.min() < -32768:
+        return None
+    v = v.reshape(n // 2, k // 4, 4)[:, :, [0, 2, 1, 3]]
+    pairs = np.ascontiguousarray(v, dtype="<i2").view(np.int8).reshape(-1)
+    return np.concatenate([pairs, w[n:].reshape(-1).astype(np.int8)])
+
+
 def emit(ctx: EmitContext, op: Op) -> Emitted:
     graph = ctx.graph
     g = geometry(graph, op)
@@ -154,8 +179,11 @@ def emit(ctx: EmitContext, op: Op) -> Emitted:
     sums = w.reshape(-1, oc).sum(axis=0) if depthwise else w.reshape(oc, -1).sum(axis=1)
     names = {f: ctx.sym(op, f) for f in ("filter", "bias", "bias_folded", "mult", "shift",
                                          "params")}
+    # CONV_2D: rows in the channel-pair layout, rounded up to 4 weights (zeros)
+    packed = None if depthwise else pack_pairs(np.pad(w.reshape(oc, -1),
+                                                      ((0, 0), (0, -w[0].size % 4))))
     decls = [
-        c_array(names["filter"], x.filt.array(), "int8_t", align=4),
+        c_array(names["filter"], x.filt.array() if packed is None else packed, "int8_t", align=4),
         c_array(names["bias"], x.bias, "int32_t"),
         c_array(names["bias_folded"], x.bias - x.in_zp * sums, "int32_t"),
         c_array(names["mult"], x.mults, "int32_t"),
@@ -166,6 +194,8 @@ def emit(ctx: EmitContext, op: Op) -> Emitted:
                   input_offset=-x.in_zp, output_offset=x.out_zp, act_min=x.act[0], act_max=x.act[1],
                   filter=names["filter"], bias=names["bias"],
                   bias_folded=names["bias_folded"], mult=names["mult"], shift=names["shift"])
+    if packed is not None:
+        fields["packed"] = 1
     decls.append(c_struct_init(names["params"], "TkConvParams", fields,
                                f"{op.kind} {graph.layer_name(op)}"))
     src, dst = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])

@@ -1,5 +1,6 @@
 """FULLY_CONNECTED (C: kernels/tk_fully_connected.c): int8 weights
-``[out_depth][in_depth]``, the input zero point folded into the bias."""
+``[out_depth][in_depth]`` (in the channel-pair layout of :func:`tinykit.ops.conv.pack_pairs`
+where it applies), the input zero point folded into the bias."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 from tinykit.cgen import c_array, c_struct_init
 from tinykit.graph import Graph, Op
 from tinykit.ops._common import const_params, int8_io, out_elements, with_fused
-from tinykit.ops.conv import weighted
+from tinykit.ops.conv import pack_pairs, weighted
 from tinykit.ops.spec import EmitContext, Emitted, OpCost, OpSpec
 
 
@@ -35,8 +36,9 @@ def emit(ctx: EmitContext, op: Op) -> Emitted:
     x = weighted(graph, op, out_depth)
     w = x.filt.array().astype(np.int64)
     names = {f: ctx.sym(op, f) for f in ("filter", "bias_folded", "mult", "shift", "params")}
+    packed = pack_pairs(w)
     decls = [
-        c_array(names["filter"], x.filt.array(), "int8_t", align=4),
+        c_array(names["filter"], x.filt.array() if packed is None else packed, "int8_t", align=4),
         c_array(names["bias_folded"], x.bias - x.in_zp * w.sum(axis=1), "int32_t"),
         c_array(names["mult"], x.mults, "int32_t"),
         c_array(names["shift"], x.shifts, "int32_t"),
@@ -45,6 +47,7 @@ def emit(ctx: EmitContext, op: Op) -> Emitted:
             "output_offset": x.out_zp, "act_min": x.act[0], "act_max": x.act[1],
             "filter": names["filter"],
             "bias_folded": names["bias_folded"], "mult": names["mult"], "shift": names["shift"],
+            **({"packed": 1} if packed is not None else {}),
         }, f"{op.kind} {graph.layer_name(op)}"),
     ]
     call = (f"TK_TRY(tk_fully_connected_s8(&{names['params']}, {ctx.ptr(op.inputs[0])}, "

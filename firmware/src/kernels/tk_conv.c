@@ -7,9 +7,12 @@
  * stack buffer of TK_CONV_COL_BYTES with the padding filled with the input
  * zero point, which contributes (zp - zp) * w = 0 - so every window uses the
  * folded bias and a pure int8 dot product, 4 output channels per pass over the
- * window (on Cortex-M with DSP: tk_conv_group4_dsp, the asm SXTB16/SMLAD loop of
- * tk_dot.h and the four requantizations in one out-of-line call). Windows
- * larger than the buffer take the reference path. */
+ * window. The generator writes the filter in the channel-pair layout of
+ * tk_dot.h (packed = 1, rows rounded up to 4 inputs with zero weights): on
+ * Cortex-M with DSP, tk_dot4p_s8 (16 MACs in 17 instructions) and, for 1x1
+ * convs, pixel pairs x channel pairs (tk_conv_pair_dsp, 16 MACs in 13). An
+ * unpacked filter (a weight pair out of int16 range) takes tk_conv_group4_dsp
+ * (tk_dot4_s8). Windows larger than the buffer take the reference path. */
 #include <string.h>
 
 #include "tk_dot.h"
@@ -25,6 +28,35 @@ static int8_t tk_conv_requant(const TkConvParams *p, int32_t acc, int32_t oc) {
   return (int8_t)tk_clamp_i32(acc, p->act_min, p->act_max);
 }
 
+/* All out_c outputs of one output pixel into dst, the filter in the
+ * channel-pair layout, rows of k_h * k_w * in_c rounded up to 4 (reference
+ * path: each weight through tk_packed_w). */
+static void tk_conv_pixel_ref_packed(const TkConvParams *p, const int8_t *in, int32_t oy,
+                                     int32_t ox, int8_t *dst) {
+  const int32_t y0 = oy * p->stride_h - p->pad_h;
+  const int32_t x0 = ox * p->stride_w - p->pad_w;
+  const int32_t kp = (p->k_h * p->k_w * p->in_c + 3) & ~3; /* packed row: rounded up to 4 */
+  int32_t oc, ky, kx, ic;
+  for (oc = 0; oc < p->out_c; ++oc) {
+    int32_t acc = p->bias[oc];
+    for (ky = 0; ky < p->k_h; ++ky) {
+      const int32_t iy = y0 + ky * p->dil_h;
+      if (iy < 0 || iy >= p->in_h) continue;
+      for (kx = 0; kx < p->k_w; ++kx) {
+        const int32_t ix = x0 + kx * p->dil_w;
+        const int8_t *x;
+        if (ix < 0 || ix >= p->in_w) continue;
+        x = in + (iy * p->in_w + ix) * p->in_c;
+        for (ic = 0; ic < p->in_c; ++ic) {
+          acc += tk_packed_w(p->filter, p->out_c, kp, oc, (ky * p->k_w + kx) * p->in_c + ic) *
+                 ((int32_t)x[ic] + p->input_offset);
+        }
+      }
+    }
+    dst[oc] = tk_conv_requant(p, acc, oc);
+  }
+}
+
 /* All out_c outputs of one output pixel into dst (reference path). */
 static void tk_conv_pixel_ref(const TkConvParams *p, const int8_t *in, int32_t oy, int32_t ox,
                           int8_t *dst) {
@@ -34,6 +66,10 @@ static void tk_conv_pixel_ref(const TkConvParams *p, const int8_t *in, int32_t o
   const int inside = y0 >= 0 && x0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h &&
                      x0 + (p->k_w - 1) * p->dil_w < p->in_w;
   int32_t oc;
+  if (p->packed) {
+    tk_conv_pixel_ref_packed(p, in, oy, ox, dst);
+    return;
+  }
   for (oc = 0; oc < p->out_c; ++oc) {
     const int8_t *f = p->filter + oc * fsize;
     int32_t acc;
@@ -118,54 +154,57 @@ static const int8_t *tk_conv_window(const TkConvParams *p, const int8_t *in, int
 }
 
 #if TK_DOT_DSP
-/* Output channels oc..oc+3 of the window win (k bytes) into dst[oc..oc+3]:
- * the asm dot-product loop, the k % 4 tail, the requantization, one call. */
+/* Output channels oc..oc+3 of the window win (k bytes) into dst[oc..oc+3]
+ * (unpacked filters): the asm dot-product loop of tk_dot4_s8 and the
+ * requantization, one call. */
 static __attribute__((noinline)) void tk_conv_group4_dsp(const TkConvParams *p,
                                                          const int8_t *win, int32_t k,
                                                          int32_t oc, int8_t *dst) {
-  const int8_t *const w = p->filter + oc * k;
-  const int32_t *const bf = p->bias_folded + oc;
   const int32_t *const mult = p->mult + oc;
   const int32_t *const shift = p->shift + oc;
-  const int32_t n4 = k & ~3;
-  int32_t a0 = bf[0], a1 = bf[1], a2 = bf[2], a3 = bf[3];
-  int32_t i;
-  if (n4 > 0) {
-    const int8_t *x = win;
-    const int8_t *const xend = win + n4;
-    const int8_t *w0 = w;
-    const int8_t *w2 = w + 2 * k;
-    const int32_t off = k - 4;
-    TK_DOT4_ASM(a0, a1, a2, a3, x, xend, w0, w2, off);
+  int32_t acc[4], j;
+  for (j = 0; j < 4; ++j) acc[j] = p->bias_folded[oc + j];
+  tk_dot4_s8(win, p->filter + oc * k, k, k, acc);
+  for (j = 0; j < 4; ++j) {
+    dst[oc + j] = tk_requant_s8(acc[j], mult[j], shift[j], p->output_offset, p->act_min,
+                                p->act_max);
   }
-  for (i = n4; i < k; ++i) {
-    const int32_t xv = win[i];
-    a0 += xv * w[i];
-    a1 += xv * w[k + i];
-    a2 += xv * w[2 * k + i];
-    a3 += xv * w[3 * k + i];
-  }
-  dst += oc;
-  dst[0] = tk_requant_s8(a0, mult[0], shift[0], p->output_offset, p->act_min, p->act_max);
-  dst[1] = tk_requant_s8(a1, mult[1], shift[1], p->output_offset, p->act_min, p->act_max);
-  dst[2] = tk_requant_s8(a2, mult[2], shift[2], p->output_offset, p->act_min, p->act_max);
-  dst[3] = tk_requant_s8(a3, mult[3], shift[3], p->output_offset, p->act_min, p->act_max);
 }
 #endif
 
 #if TK_DOT_DSP
 /* 1x1 convs as a matrix multiply over 2 output pixels x 2 output channels
- * (Cortex-M with DSP): the two input pixels are widened once into int16 lane
- * pairs on the stack, [A even, A odd, B even, B odd] per 4 inputs, so two LDRD
- * load both pixels' operands and each weight word (SXTB16, 2 lanes) serves
- * both pixels: 16 MACs in 16 instructions. Input channels a multiple of 4, at
- * most TK_CONV_PAIR_MAX_C (the widened pair is 4 * in_c stack bytes). */
+ * (Cortex-M with DSP, packed filters): the two input pixels are widened once
+ * into int16 lane pairs on the stack, [A even, A odd, B even, B odd] per 4
+ * inputs, so two LDRD load both pixels' operands and each packed weight word
+ * serves both pixels and both channels of its pair: 16 MACs in 13
+ * instructions. Input channels a multiple of 4, at most TK_CONV_PAIR_MAX_C
+ * (the widened pair is 4 * in_c stack bytes). */
 #define TK_CONV_PAIR_MAX_C 128
 
 static int tk_conv_pair_fits(const TkConvParams *p) {
-  return p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0 && (p->in_c & 3) == 0 &&
-         p->in_c <= TK_CONV_PAIR_MAX_C && p->out_c >= 2;
+  return p->packed && p->k_h == 1 && p->k_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+         (p->in_c & 3) == 0 && p->in_c <= TK_CONV_PAIR_MAX_C && p->out_c >= 2;
 }
+
+/* One step of the packed pair loop: 4 inputs of the two widened pixels
+ * ([A even, A odd, B even, B odd] at px) x the packed row pair at w (tk_dot.h):
+ * 16 MACs in 13 instructions, 12 registers. In_c <= TK_CONV_PAIR_MAX_C keeps
+ * the odd rows' sums within 24 bits without chunks. */
+#define TK_PAIRP_ASM_STEP                      \
+  "ldrd %[xae], %[xao], [%[px]], #8\n\t"       \
+  "ldrd %[xbe], %[xbo], [%[px]], #8\n\t"       \
+  "ldrd %[t], %[u], [%[w]], #8\n\t"            \
+  "smlad %[qa], %[t], %[xae], %[qa]\n\t"       \
+  "smlad %[qb], %[t], %[xbe], %[qb]\n\t"       \
+  "sxtb16 %[t], %[t]\n\t"                      \
+  "smlad %[pa], %[t], %[xae], %[pa]\n\t"       \
+  "smlad %[pb], %[t], %[xbe], %[pb]\n\t"       \
+  "smlad %[qa], %[u], %[xao], %[qa]\n\t"       \
+  "smlad %[qb], %[u], %[xbo], %[qb]\n\t"       \
+  "sxtb16 %[u], %[u]\n\t"                      \
+  "smlad %[pa], %[u], %[xao], %[pa]\n\t"       \
+  "smlad %[pb], %[u], %[xbo], %[pb]\n\t"
 
 /* Input pixel of output pixel q (raster order) of a 1x1 conv without padding. */
 static const int8_t *tk_conv_pair_src(const TkConvParams *p, const int8_t *in, int32_t q) {
@@ -173,60 +212,47 @@ static const int8_t *tk_conv_pair_src(const TkConvParams *p, const int8_t *in, i
   return in + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
 }
 
-/* All out_c outputs of the 1x1 conv at input pixels xa and xb into da and db
- * (which may overlap xa and xb: both are read first). */
-static TK_NOINLINE void tk_conv_pair_dsp(const TkConvParams *p, const int8_t *xa,
-                                         const int8_t *xb, int8_t *da, int8_t *db) {
-  uint32_t xw[TK_CONV_PAIR_MAX_C];
+/* The outputs of tk_conv_pair_dsp from the widened pair xw; full (a constant
+ * after inlining): the clamp is the whole int8 range (one SSAT). */
+static inline TK_ALWAYS_INLINE void tk_conv_pair_out(const TkConvParams *p, const uint32_t *xw,
+                                                     int8_t *da, int8_t *db, const int full) {
   const int32_t k = p->in_c, out_c = p->out_c, off = p->output_offset;
   const int32_t lo = p->act_min, hi = p->act_max;
   const int32_t *const bf = p->bias_folded;
   const int32_t *const mult = p->mult;
   const int32_t *const shift = p->shift;
   int32_t i, oc;
-  for (i = 0; i < k; i += 4) {
-    const uint32_t va = tk_load_u32(xa + i), vb = tk_load_u32(xb + i);
-    xw[i] = (uint32_t)tk_sxtb16(va);
-    xw[i + 1] = (uint32_t)tk_sxtb16_ror8(va);
-    xw[i + 2] = (uint32_t)tk_sxtb16(vb);
-    xw[i + 3] = (uint32_t)tk_sxtb16_ror8(vb);
-  }
+  /* channel pairs (tk_dot.h): 2 pixels x 2 channels x 4 inputs in 13 */
   for (oc = 0; oc + 2 <= out_c; oc += 2) {
-    const int8_t *w0 = p->filter + oc * k;
-    const int8_t *const wend = w0 + k;
+    const int8_t *w = p->filter + oc * k;
+    const int8_t *const wend = w + 2 * k;
     const uint32_t *px = xw;
-    const int32_t woff = k - 4;
-    int32_t a0 = bf[oc], a1 = bf[oc + 1], b0 = a0, b1 = a1;
+    int32_t pa = bf[oc], pb = pa, qa = pa, qb = pa, oa = bf[oc + 1], ob = oa;
     uint32_t xae, xao, xbe, xbo, t, u;
-    __asm__("1:\n\t"
-            "ldrd %[xae], %[xao], [%[px]], #8\n\t"
-            "ldrd %[xbe], %[xbo], [%[px]], #8\n\t"
-            "ldr %[u], [%[w0]], #4\n\t"
-            "sxtb16 %[t], %[u]\n\t"
-            "sxtb16 %[u], %[u], ror #8\n\t"
-            "smlad %[a0], %[t], %[xae], %[a0]\n\t"
-            "smlad %[b0], %[t], %[xbe], %[b0]\n\t"
-            "smlad %[a0], %[u], %[xao], %[a0]\n\t"
-            "smlad %[b0], %[u], %[xbo], %[b0]\n\t"
-            "ldr %[u], [%[w0], %[woff]]\n\t"
-            "sxtb16 %[t], %[u]\n\t"
-            "sxtb16 %[u], %[u], ror #8\n\t"
-            "smlad %[a1], %[t], %[xae], %[a1]\n\t"
-            "smlad %[b1], %[t], %[xbe], %[b1]\n\t"
-            "smlad %[a1], %[u], %[xao], %[a1]\n\t"
-            "smlad %[b1], %[u], %[xbo], %[b1]\n\t"
-            "ldr %[t], %[wend]\n\t"
-            "cmp %[w0], %[t]\n\t"
-            "bne 1b"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [b0] "+r"(b0), [b1] "+r"(b1), [px] "+r"(px),
-              [w0] "+r"(w0), [xae] "=&r"(xae), [xao] "=&r"(xao), [xbe] "=&r"(xbe),
-              [xbo] "=&r"(xbo), [t] "=&r"(t), [u] "=&r"(u)
-            : [woff] "r"(woff), [wend] "m"(wend)
-            : "cc", "memory");
-    da[oc] = tk_requant_s8(a0, mult[oc], shift[oc], off, lo, hi);
-    da[oc + 1] = tk_requant_s8(a1, mult[oc + 1], shift[oc + 1], off, lo, hi);
-    db[oc] = tk_requant_s8(b0, mult[oc], shift[oc], off, lo, hi);
-    db[oc + 1] = tk_requant_s8(b1, mult[oc + 1], shift[oc + 1], off, lo, hi);
+    if ((k & 4) != 0) { /* an odd step first, then two a loop iteration */
+      __asm__(TK_PAIRP_ASM_STEP
+              : [pa] "+r"(pa), [qa] "+r"(qa), [pb] "+r"(pb), [qb] "+r"(qb), [px] "+r"(px),
+                [w] "+r"(w), [xae] "=&r"(xae), [xao] "=&r"(xao), [xbe] "=&r"(xbe),
+                [xbo] "=&r"(xbo), [t] "=&r"(t), [u] "=&r"(u)
+              :
+              : "memory");
+    }
+    if (w != wend) {
+      __asm__("1:\n\t" TK_PAIRP_ASM_STEP TK_PAIRP_ASM_STEP
+              "cmp %[w], %[wend]\n\t"
+              "bne 1b"
+              : [pa] "+r"(pa), [qa] "+r"(qa), [pb] "+r"(pb), [qb] "+r"(qb), [px] "+r"(px),
+                [w] "+r"(w), [xae] "=&r"(xae), [xao] "=&r"(xao), [xbe] "=&r"(xbe),
+                [xbo] "=&r"(xbo), [t] "=&r"(t), [u] "=&r"(u)
+              : [wend] "r"(wend)
+              : "cc", "memory");
+    }
+    oa += (int32_t)((uint32_t)qa - (uint32_t)pa) >> 8;
+    ob += (int32_t)((uint32_t)qb - (uint32_t)pb) >> 8;
+    da[oc] = tk_requant_act_s8(pa, mult[oc], shift[oc], off, lo, hi, full);
+    da[oc + 1] = tk_requant_act_s8(oa, mult[oc + 1], shift[oc + 1], off, lo, hi, full);
+    db[oc] = tk_requant_act_s8(pb, mult[oc], shift[oc], off, lo, hi, full);
+    db[oc + 1] = tk_requant_act_s8(ob, mult[oc + 1], shift[oc + 1], off, lo, hi, full);
   }
   if (oc < out_c) { /* odd out_c: the last channel */
     const int8_t *w = p->filter + oc * k;
@@ -237,11 +263,73 @@ static TK_NOINLINE void tk_conv_pair_dsp(const TkConvParams *p, const int8_t *xa
       a = tk_smlad(we, (int32_t)xw[i], tk_smlad(wo, (int32_t)xw[i + 1], a));
       b = tk_smlad(we, (int32_t)xw[i + 2], tk_smlad(wo, (int32_t)xw[i + 3], b));
     }
-    da[oc] = tk_requant_s8(a, mult[oc], shift[oc], off, lo, hi);
-    db[oc] = tk_requant_s8(b, mult[oc], shift[oc], off, lo, hi);
+    da[oc] = tk_requant_act_s8(a, mult[oc], shift[oc], off, lo, hi, full);
+    db[oc] = tk_requant_act_s8(b, mult[oc], shift[oc], off, lo, hi, full);
+  }
+}
+
+/* All out_c outputs of the 1x1 conv at input pixels xa and xb into da and db
+ * (which may overlap xa and xb: both are read first). */
+static TK_NOINLINE void tk_conv_pair_dsp(const TkConvParams *p, const int8_t *xa,
+                                         const int8_t *xb, int8_t *da, int8_t *db) {
+  uint32_t xw[TK_CONV_PAIR_MAX_C];
+  int32_t i;
+  for (i = 0; i < p->in_c; i += 4) {
+    const uint32_t va = tk_load_u32(xa + i), vb = tk_load_u32(xb + i);
+    xw[i] = (uint32_t)tk_sxtb16(va);
+    xw[i + 1] = (uint32_t)tk_sxtb16_ror8(va);
+    xw[i + 2] = (uint32_t)tk_sxtb16(vb);
+    xw[i + 3] = (uint32_t)tk_sxtb16_ror8(vb);
+  }
+  if (p->act_min == -128 && p->act_max == 127) {
+    tk_conv_pair_out(p, xw, da, db, 1);
+  } else {
+    tk_conv_pair_out(p, xw, da, db, 0);
   }
 }
 #endif
+
+/* All out_c outputs of the window win (k bytes, a multiple of 4) into dst,
+ * the filter in the channel-pair layout (tk_dot.h): four channels a pass, then
+ * a pair, then an odd last (plain) row; where the clamp is the whole int8
+ * range, one SSAT. */
+static void tk_conv_window_packed(const TkConvParams *p, const int8_t *win, const int16_t *xp,
+                                  int32_t k, int8_t *dst) {
+  const int32_t lo = p->act_min, hi = p->act_max, off = p->output_offset;
+  const int full = lo == -128 && hi == 127;
+  int32_t oc, j;
+  for (oc = 0; oc + 2 <= p->out_c; oc += 2) {
+    int32_t acc[4];
+    const int32_t n = oc + 4 <= p->out_c ? 4 : 2;
+    acc[0] = p->bias_folded[oc];
+    acc[1] = p->bias_folded[oc + 1];
+#if TK_DOT_DSP
+    (void)xp;
+    if (n == 4) {
+      acc[2] = p->bias_folded[oc + 2];
+      acc[3] = p->bias_folded[oc + 3];
+      tk_dot4p_s8(win, p->filter + oc * k, k, acc);
+    } else {
+      tk_dot2p_s8(win, p->filter + oc * k, k, &acc[0], &acc[1]);
+    }
+#else
+    tk_dot2p_s16(xp, p->filter + oc * k, k, &acc[0], &acc[1]);
+    if (n == 4) {
+      acc[2] = p->bias_folded[oc + 2];
+      acc[3] = p->bias_folded[oc + 3];
+      tk_dot2p_s16(xp, p->filter + (oc + 2) * k, k, &acc[2], &acc[3]);
+    }
+#endif
+    for (j = 0; j < n; ++j) {
+      dst[oc + j] = tk_requant_act_s8(acc[j], p->mult[oc + j], p->shift[oc + j], off, lo, hi, full);
+    }
+    oc += n - 2;
+  }
+  if (oc < p->out_c) {
+    const int32_t acc = p->bias_folded[oc] + tk_dot1_s8(win, p->filter + oc * k, k);
+    dst[oc] = tk_requant_act_s8(acc, p->mult[oc], p->shift[oc], off, lo, hi, full);
+  }
+}
 
 /* All out_c outputs of one output pixel into dst. */
 static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, int32_t ox,
@@ -256,6 +344,24 @@ static void tk_conv_pixel(const TkConvParams *p, const int8_t *in, int32_t oy, i
 #endif
   if (win == 0 || k > TK_CONV_COL_BYTES) {
     tk_conv_pixel_ref(p, in, oy, ox, dst);
+    return;
+  }
+  if (p->packed) {
+    /* packed rows hold k rounded up to 4 (zero weights at the end): the
+     * window gets as many bytes, zeros in col (k <= TK_CONV_COL_BYTES, a
+     * multiple of 4, so the rounded k fits too) */
+    const int32_t kp = (k + 3) & ~3;
+    if (kp != k) {
+      if (win != col) memcpy(col, win, (size_t)k);
+      memset(col + k, 0, (size_t)(kp - k));
+      win = col;
+    }
+#if TK_DOT_DSP
+    tk_conv_window_packed(p, win, 0, kp, dst);
+#else
+    tk_widen_packed(win, x16, kp); /* once for every channel pair */
+    tk_conv_window_packed(p, win, x16, kp, dst);
+#endif
     return;
   }
 #if TK_DOT_DSP

@@ -7,6 +7,10 @@
  *   straight from NHWC memory (one word per tap, SXTB16 + SMLABB/SMLATT per
  *   lane, the three taps of a kernel row as one asm block), any stride; in
  *   place with the same ring of pad_h + 1 input rows as the portable path.
+ *   Windows reaching into the padding (tk_dw3x3_border_dsp) compute only the
+ *   taps inside the input, on the raw bias with the input offset added by
+ *   SXTAB16: a padding tap costs nothing, which matters on small maps (3x3:
+ *   8 of 9 pixels are border pixels).
  * - Cortex-M with DSP, other 3-wide kernels: one channel plane at a time
  *   (tk_dw_channel: zero-point-padded rows, folded bias, SMLAD for 3-wide
  *   rows); in place, the plane is copied into the scratch first.
@@ -143,73 +147,98 @@ static int tk_dw3x3_dsp_fits(const TkConvParams *p) {
          p->depth_multiplier == 1 && p->in_c == p->out_c && (p->in_c & 3) == 0;
 }
 
-/* One tap for channels c..c+3: the x and w words hold the four channels'
- * int8 values; SXTB16 gives the int16 lanes (c, c+2), ror 8 gives (c+1, c+3),
- * and SMLABB / SMLATT add each lane's product to its own accumulator. */
-#define TK_DW4_TAP(xword, wptr)                                       \
-  do {                                                                \
-    const uint32_t x_ = (xword), w_ = tk_load_u32(wptr);              \
-    const int32_t xe_ = tk_sxtb16(x_), we_ = tk_sxtb16(w_);           \
-    const int32_t xo_ = tk_sxtb16_ror8(x_), wo_ = tk_sxtb16_ror8(w_); \
-    a0 = tk_smlabb(xe_, we_, a0);                                     \
-    a2 = tk_smlatt(xe_, we_, a2);                                     \
-    a1 = tk_smlabb(xo_, wo_, a1);                                     \
-    a3 = tk_smlatt(xo_, wo_, a3);                                     \
+/* One tap for channels c..c+3 as asm text: x and y get the input and weight
+ * words at XADDR and WADDR; SXTB16 gives the int16 lanes (c, c+2), ror 8 gives
+ * (c+1, c+3), and SMLABB / SMLATT add each lane's product to its own
+ * accumulator. EXT extends the input word: "sxtb16 %[t], %[x]" (raw, folded
+ * bias) or "sxtab16 %[t], %[o], %[x]" (plus the input offset in both lanes of
+ * o, raw bias: the same cost). */
+#define TK_DW4_TAP_ASM(XADDR, WADDR, EXT)      \
+  "ldr %[x], " XADDR "\n\t"                    \
+  "ldr %[y], " WADDR "\n\t"                    \
+  EXT "\n\t"                                   \
+  "sxtb16 %[u], %[y]\n\t"                      \
+  "smlabb %[a0], %[t], %[u], %[a0]\n\t"        \
+  "smlatt %[a2], %[t], %[u], %[a2]\n\t"        \
+  EXT ", ror #8\n\t"                           \
+  "sxtb16 %[u], %[y], ror #8\n\t"              \
+  "smlabb %[a1], %[t], %[u], %[a1]\n\t"        \
+  "smlatt %[a3], %[t], %[u], %[a3]\n\t"
+#define TK_DW4_T0(EXT) TK_DW4_TAP_ASM("[%[s]]", "[%[w]]", EXT)
+#define TK_DW4_T1(EXT) TK_DW4_TAP_ASM("[%[s], %[c]]", "[%[w], %[c]]", EXT)
+#define TK_DW4_T2(EXT) TK_DW4_TAP_ASM("[%[s], %[c], lsl #1]", "[%[w], %[c], lsl #1]", EXT)
+#define TK_DW4_RAW "sxtb16 %[t], %[x]"
+#define TK_DW4_OFF "sxtab16 %[t], %[o], %[x]"
+
+/* Taps of one kernel row for channels c..c+3: x words at s, s + C, s + 2C, w
+ * words at w, w + C, w + 2C (TAPS: the asm text of 1, 2 or 3 taps). One asm
+ * block, so that the compiler neither hoists the loads nor spills: 10
+ * instructions a tap (4 MACs), 12 registers. */
+#define TK_DW4_ROW_ASM(TAPS, src, wts, stride, off2)                      \
+  do {                                                                    \
+    uint32_t x_, y_, t_, u_;                                              \
+    __asm__(TAPS                                                          \
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), \
+              [x] "=&r"(x_), [y] "=&r"(y_), [t] "=&r"(t_), [u] "=&r"(u_)  \
+            : [s] "r"(src), [w] "r"(wts), [c] "r"(stride), [o] "r"(off2)  \
+            : "memory");                                                  \
+  } while (0)
+/* The three taps inside the input, raw products on the folded bias. */
+#define TK_DW4_ROW(src, wts, stride) \
+  TK_DW4_ROW_ASM(TK_DW4_T0(TK_DW4_RAW) TK_DW4_T1(TK_DW4_RAW) TK_DW4_T2(TK_DW4_RAW), src, wts, stride, 0)
+
+/* The requantization of channels c..c+3 into dst[c..c+3]. */
+#define TK_DW4_STORE(dst, c)                                                  \
+  do {                                                                        \
+    (dst)[(c)] = tk_requant_s8(a0, mult[(c)], shift[(c)], out_off, lo, hi);             \
+    (dst)[(c) + 1] = tk_requant_s8(a1, mult[(c) + 1], shift[(c) + 1], out_off, lo, hi); \
+    (dst)[(c) + 2] = tk_requant_s8(a2, mult[(c) + 2], shift[(c) + 2], out_off, lo, hi); \
+    (dst)[(c) + 3] = tk_requant_s8(a3, mult[(c) + 3], shift[(c) + 3], out_off, lo, hi); \
   } while (0)
 
-/* The three taps of one kernel row inside the input for channels c..c+3:
- * x words at s, s + C, s + 2C, w words at w, w + C, w + 2C. One asm block, so
- * that the compiler neither hoists the loads nor spills: 30 instructions for
- * 12 MACs, 11 registers. */
-#define TK_DW4_ROW(src, wts, stride)                                                    \
-  do {                                                                         \
-    uint32_t x_, y_, t_, u_;                                                   \
-    __asm__("ldr %[x], [%[s]]\n\t"                                             \
-            "ldr %[y], [%[w]]\n\t"                                             \
-            "sxtb16 %[t], %[x]\n\t"                                            \
-            "sxtb16 %[u], %[y]\n\t"                                            \
-            "smlabb %[a0], %[t], %[u], %[a0]\n\t"                              \
-            "smlatt %[a2], %[t], %[u], %[a2]\n\t"                              \
-            "sxtb16 %[t], %[x], ror #8\n\t"                                    \
-            "sxtb16 %[u], %[y], ror #8\n\t"                                    \
-            "smlabb %[a1], %[t], %[u], %[a1]\n\t"                              \
-            "smlatt %[a3], %[t], %[u], %[a3]\n\t"                              \
-            "ldr %[x], [%[s], %[c]]\n\t"                                       \
-            "ldr %[y], [%[w], %[c]]\n\t"                                       \
-            "sxtb16 %[t], %[x]\n\t"                                            \
-            "sxtb16 %[u], %[y]\n\t"                                            \
-            "smlabb %[a0], %[t], %[u], %[a0]\n\t"                              \
-            "smlatt %[a2], %[t], %[u], %[a2]\n\t"                              \
-            "sxtb16 %[t], %[x], ror #8\n\t"                                    \
-            "sxtb16 %[u], %[y], ror #8\n\t"                                    \
-            "smlabb %[a1], %[t], %[u], %[a1]\n\t"                              \
-            "smlatt %[a3], %[t], %[u], %[a3]\n\t"                              \
-            "ldr %[x], [%[s], %[c], lsl #1]\n\t"                               \
-            "ldr %[y], [%[w], %[c], lsl #1]\n\t"                               \
-            "sxtb16 %[t], %[x]\n\t"                                            \
-            "sxtb16 %[u], %[y]\n\t"                                            \
-            "smlabb %[a0], %[t], %[u], %[a0]\n\t"                              \
-            "smlatt %[a2], %[t], %[u], %[a2]\n\t"                              \
-            "sxtb16 %[t], %[x], ror #8\n\t"                                    \
-            "sxtb16 %[u], %[y], ror #8\n\t"                                    \
-            "smlabb %[a1], %[t], %[u], %[a1]\n\t"                              \
-            "smlatt %[a3], %[t], %[u], %[a3]"                                  \
-            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),      \
-              [x] "=&r"(x_), [y] "=&r"(y_), [t] "=&r"(t_), [u] "=&r"(u_)       \
-            : [s] "r"(src), [w] "r"(wts), [c] "r"(stride)                               \
-            : "memory");                                                       \
-  } while (0)
+/* One border output pixel of a 3x3 depthwise conv (its window reaches into
+ * the padding), all channels four at a time: only the taps inside the input
+ * are computed, on the raw bias with the input offset added in the extension
+ * (SXTAB16, free), so a tap in the padding costs nothing (the folded bias
+ * would need their zero-point products). src[j], wts[j] (j < nr): the first
+ * valid tap of the j-th valid kernel row and its weights, channel 0; nk
+ * (1..3) valid taps in each row. */
+static TK_NOINLINE void tk_dw3x3_border_dsp(const TkConvParams *p, const int8_t *const *src,
+                                            const int8_t *const *wts, int32_t nr, int32_t nk,
+                                            int8_t *dst) {
+  const int32_t C = p->in_c, out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
+  const uint32_t off2 = 0x10001u * (uint32_t)(uint16_t)(int16_t)p->input_offset;
+  const int32_t *const bias = p->bias;
+  const int32_t *const mult = p->mult;
+  const int32_t *const shift = p->shift;
+  int32_t c, j;
+  if (nk <= 0) nr = 0;
+  for (c = 0; c < C; c += 4) {
+    int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+    for (j = 0; j < nr; ++j) {
+      const int8_t *const s = src[j] + c;
+      const int8_t *const w = wts[j] + c;
+      if (nk >= 3) {
+        TK_DW4_ROW_ASM(TK_DW4_T0(TK_DW4_OFF) TK_DW4_T1(TK_DW4_OFF) TK_DW4_T2(TK_DW4_OFF), s, w,
+                       C, off2);
+      } else if (nk == 2) {
+        TK_DW4_ROW_ASM(TK_DW4_T0(TK_DW4_OFF) TK_DW4_T1(TK_DW4_OFF), s, w, C, off2);
+      } else {
+        TK_DW4_ROW_ASM(TK_DW4_T0(TK_DW4_OFF), s, w, C, off2);
+      }
+    }
+    TK_DW4_STORE(dst, c);
+  }
+}
 
 /* Output row of a 3x3 depthwise conv (tk_dw3x3_dsp_fits), four channels at a
- * time straight from NHWC memory (no copy). rows as tk_dw_rows. Kernel rows
- * inside the input: TK_DW4_ROW; taps in the padding read the input zero
- * point in all four lanes, which adds 0 to the folded bias. Stride 1 or 2
- * (any stride_w). */
-static __attribute__((noinline)) void tk_dw3x3_row_dsp(const TkConvParams *p, const int8_t *const *rows,
-                                                      int8_t *dst) {
+ * time straight from NHWC memory (no copy). rows as tk_dw_rows. Windows inside
+ * the input: TK_DW4_ROW on the folded bias; windows reaching into the padding:
+ * tk_dw3x3_border_dsp (valid taps only). Any stride. */
+static TK_NOINLINE void tk_dw3x3_row_dsp(const TkConvParams *p, const int8_t *const *rows,
+                                         int8_t *dst) {
   const int32_t C = p->in_c, in_w = p->in_w, sw = p->stride_w, pad_w = p->pad_w;
   const int32_t out_w = p->out_w, C3 = 3 * p->in_c;
-  const uint32_t zp4 = 0x01010101u * (uint32_t)(uint8_t)(int8_t)(-p->input_offset);
   const int32_t out_off = p->output_offset, lo = p->act_min, hi = p->act_max;
   const int8_t *const filt = p->filter;
   const int32_t *const bf = p->bias_folded;
@@ -218,41 +247,44 @@ static __attribute__((noinline)) void tk_dw3x3_row_dsp(const TkConvParams *p, co
   const int8_t *const r0 = rows[0];
   const int8_t *const r1 = rows[1];
   const int8_t *const r2 = rows[2];
+  const int all_rows = r0 != 0 && r1 != 0 && r2 != 0;
   int32_t ox, c, ky;
   for (ox = 0; ox < out_w; ++ox, dst += C) {
     const int32_t x0 = ox * sw - pad_w;
-    const int v0 = x0 >= 0, v1 = x0 + 1 >= 0 && x0 + 1 < in_w, v2 = x0 + 2 < in_w;
-    const int cols = v0 && v2;
-    const int inside = cols && r0 != 0 && r1 != 0 && r2 != 0;
-    for (c = 0; c < C; c += 4) {
-      const int8_t *w = filt + c;
-      int32_t a0 = bf[c], a1 = bf[c + 1], a2 = bf[c + 2], a3 = bf[c + 3];
-      if (inside) {
-        const int32_t o = x0 * C + c;
-        TK_DW4_ROW(r0 + o, w, C);
-        TK_DW4_ROW(r1 + o, w + C3, C);
-        TK_DW4_ROW(r2 + o, w + 2 * C3, C);
-      } else for (ky = 0; ky < 3; ++ky, w += C3) {
-        const int8_t *r = rows[ky];
-        if (r != 0 && cols) {
-          const int8_t *s = r + x0 * C + c;
-          TK_DW4_ROW(s, w, C);
-        } else {
-          const int32_t o = x0 * C + c;
-          TK_DW4_TAP(r != 0 && v0 ? tk_load_u32(r + o) : zp4, w);
-          TK_DW4_TAP(r != 0 && v1 ? tk_load_u32(r + o + C) : zp4, w + C);
-          TK_DW4_TAP(r != 0 && v2 ? tk_load_u32(r + o + 2 * C) : zp4, w + 2 * C);
-        }
+    const int32_t kx0 = tk_min_i32(3, tk_max_i32(0, -x0)), kx1 = tk_max_i32(0, tk_min_i32(3, in_w - x0));
+    if (all_rows && kx0 == 0 && kx1 == 3) {
+      const int32_t o = x0 * C;
+      for (c = 0; c < C; c += 4) {
+        const int8_t *w = filt + c;
+        int32_t a0 = bf[c], a1 = bf[c + 1], a2 = bf[c + 2], a3 = bf[c + 3];
+        TK_DW4_ROW(r0 + o + c, w, C);
+        TK_DW4_ROW(r1 + o + c, w + C3, C);
+        TK_DW4_ROW(r2 + o + c, w + 2 * C3, C);
+        TK_DW4_STORE(dst, c);
       }
-      dst[c] = tk_requant_s8(a0, mult[c], shift[c], out_off, lo, hi);
-      dst[c + 1] = tk_requant_s8(a1, mult[c + 1], shift[c + 1], out_off, lo, hi);
-      dst[c + 2] = tk_requant_s8(a2, mult[c + 2], shift[c + 2], out_off, lo, hi);
-      dst[c + 3] = tk_requant_s8(a3, mult[c + 3], shift[c + 3], out_off, lo, hi);
+    } else {
+      const int8_t *src[3];
+      const int8_t *wts[3];
+      int32_t nr = 0;
+      for (ky = 0; ky < 3; ++ky) {
+        if (rows[ky] == 0) continue;
+        src[nr] = rows[ky] + (x0 + kx0) * C;
+        wts[nr] = filt + ky * C3 + kx0 * C;
+        ++nr;
+      }
+      tk_dw3x3_border_dsp(p, src, wts, nr, kx1 - kx0, dst);
     }
   }
 }
+#undef TK_DW4_STORE
 #undef TK_DW4_ROW
-#undef TK_DW4_TAP
+#undef TK_DW4_ROW_ASM
+#undef TK_DW4_OFF
+#undef TK_DW4_RAW
+#undef TK_DW4_T2
+#undef TK_DW4_T1
+#undef TK_DW4_T0
+#undef TK_DW4_TAP_ASM
 #endif
 
 /* Output row oy (all pixels, all channels; depth multiplier 1) into dst.

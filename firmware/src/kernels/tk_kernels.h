@@ -59,6 +59,10 @@ typedef struct TkConvParams {
   const int32_t *bias_folded;
   const int32_t *mult; /* per output channel */
   const int32_t *shift; /* per output channel */
+  /* CONV_2D only: 1 when filter is in the channel-pair layout of tk_dot.h,
+   * rows of k_h * k_w * in_c rounded up to 4 with zero weights, filter
+   * 4-byte aligned (LDRD); 0 for [out_c][k_h][k_w][in_c] */
+  int32_t packed;
 } TkConvParams;
 
 TkStatus tk_conv_s8(const TkConvParams *p, const int8_t *in, int8_t *out);
@@ -84,7 +88,9 @@ int32_t tk_depthwise_inplace_scratch_bytes(const TkConvParams *p);
 
 /* ---- FULLY_CONNECTED (tk_fully_connected.c) ------------------------------- */
 
-/* filter [out_depth][in_depth]; bias_folded = bias + input_offset * sum(filter row). */
+/* filter [out_depth][in_depth] (packed = 0) or in the channel-pair layout of
+ * tk_dot.h (packed = 1: in_depth a multiple of 4, filter 4-byte aligned);
+ * bias_folded = bias + input_offset * sum(filter row). */
 typedef struct TkFullyConnectedParams {
   int32_t batches, in_depth, out_depth;
   int32_t output_offset;
@@ -93,6 +99,7 @@ typedef struct TkFullyConnectedParams {
   const int32_t *bias_folded;
   const int32_t *mult; /* per output channel */
   const int32_t *shift;
+  int32_t packed;
 } TkFullyConnectedParams;
 
 TkStatus tk_fully_connected_s8(const TkFullyConnectedParams *p, const int8_t *in, int8_t *out);
@@ -304,6 +311,9 @@ typedef struct TkReduceParams {
 
 /* MEAN and SUM: requantized sum(in - input_zp). */
 TkStatus tk_reduce_sum_s8(const TkReduceParams *p, const int8_t *in, int8_t *out);
+/* Cortex-M with DSP only (tk_reduce.c, also used by tk_mean.c): sum[k] = the sum of
+ * x[i * stride + k] over i < n, for k < 4 (one word load per i). */
+void tk_sum4_strided_s8(const int8_t *x, int32_t stride, int32_t n, int32_t sum[4]);
 /* REDUCE_MAX, REDUCE_MIN: the raw extreme (input and output share one quantization). */
 TkStatus tk_reduce_max_s8(const TkReduceParams *p, const int8_t *in, int8_t *out);
 TkStatus tk_reduce_min_s8(const TkReduceParams *p, const int8_t *in, int8_t *out);
@@ -344,6 +354,144 @@ typedef struct TkGatherParams {
 } TkGatherParams;
 
 TkStatus tk_gather_s8(const TkGatherParams *p, const int8_t *in, int8_t *out);
+
+/* ======== issue 10 item 3: BATCH_MATMUL (attention) - kept in this section ======== */
+
+/* ---- BATCH_MATMUL (tk_batch_matmul.c) ------------------------------------------ */
+
+/* out[b][i][j] = requant(sum_k (lhs[b][i][k] - lhs_zp) * (rhs[b][k][j] - rhs_zp)):
+ * batch is the output's batch shape padded with leading 1s to 3 dims;
+ * lhs/rhs_batch_stride are element strides per batch dim (0 where that operand
+ * broadcasts). lhs element (i, k) is at i * lhs_row_step + k * lhs_depth_step
+ * (adj_x swaps them), rhs element (k, j) at j * rhs_col_step + k *
+ * rhs_depth_step. Output [rows][cols] per batch, int8 range (no activation).
+ * out must not alias an input. */
+typedef struct TkBatchMatMulParams {
+  int32_t batch[3];
+  int32_t lhs_batch_stride[3];
+  int32_t rhs_batch_stride[3];
+  int32_t rows, cols, depth;
+  int32_t lhs_row_step, lhs_depth_step;
+  int32_t rhs_col_step, rhs_depth_step;
+  int32_t lhs_offset, rhs_offset; /* -zero points */
+  int32_t output_offset; /* output zero point */
+  int32_t output_mult, output_shift; /* s_lhs * s_rhs / s_out */
+} TkBatchMatMulParams;
+
+TkStatus tk_batch_matmul_s8(const TkBatchMatMulParams *p, const int8_t *lhs, const int8_t *rhs,
+                            int8_t *out);
+
+/* ======== issue 10: TRANSPOSE_CONV (tk_transpose_conv.c) ======== */
+
+/* Gather form, no scratch. Phase (py, px), py < stride_h, px < stride_w, has
+ * taps_h[py] x taps_w[px] filter taps: its filter block starts at
+ * filter + filter_offset[py * stride_w + px], laid out [out_c][taps_h][taps_w]
+ * [in_c] in window order (window row j = filter row py + (taps_h - 1 - j) *
+ * stride_h, likewise across), and its folded bias is bias_folded[(py *
+ * stride_w + px) * out_c + oc] = bias - input_zp * sum(its taps of channel oc).
+ * pad_h, pad_w: TFLM's leading padding. out must not alias in. */
+typedef struct TkTransposeConvParams {
+  int32_t batches;
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;
+  int32_t stride_h, stride_w;
+  int32_t pad_h, pad_w;
+  int32_t input_zp; /* input zero point: the window outside the input */
+  int32_t output_offset; /* output zero point */
+  int32_t act_min, act_max;
+  const int32_t *taps_h; /* [stride_h] */
+  const int32_t *taps_w; /* [stride_w] */
+  const int8_t *filter;
+  const int32_t *filter_offset; /* [stride_h * stride_w] */
+  const int32_t *bias_folded; /* [stride_h * stride_w][out_c] */
+  const int32_t *mult; /* per output channel */
+  const int32_t *shift;
+} TkTransposeConvParams;
+
+TkStatus tk_transpose_conv_s8(const TkTransposeConvParams *p, const int8_t *in, int8_t *out);
+
+/* ======== issue 10 (resize, log softmax): RESIZE_NEAREST_NEIGHBOR,
+ * RESIZE_BILINEAR, LOG_SOFTMAX ======== */
+
+/* ---- RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR (tk_resize.c) ---------------- */
+
+/* NHWC int8, input and output share one quantization; out must not alias in.
+ * Nearest: rows[out_h] and cols[out_w] are the input row and column each output
+ * row and column copies. Bilinear: rows[3 * out_h] and cols[3 * out_w] hold
+ * (lower index, upper index, weight of the upper in 1/1024) per output index,
+ * as TFLM's ComputeInterpolationValuesInteger. */
+typedef struct TkResizeParams {
+  int32_t batches, in_h, in_w, depth, out_h, out_w;
+  const int32_t *rows;
+  const int32_t *cols;
+} TkResizeParams;
+
+TkStatus tk_resize_nearest_s8(const TkResizeParams *p, const int8_t *in, int8_t *out);
+TkStatus tk_resize_bilinear_s8(const TkResizeParams *p, const int8_t *in, int8_t *out);
+
+/* ---- LOG_SOFTMAX (tk_log_softmax.c) ----------------------------------------- */
+
+/* TFLM's int8 LogSoftmax over the last dimension (output scale 16/256, zero
+ * point 127). Indexed by max - x (0..255): exp_lut holds exp() of the scaled
+ * difference rescaled to Q12.19 (0 below diff_min), diff_q5 the scaled
+ * difference in Q5.26. reverse_mult/reverse_shift: TFLM's reverse scaling
+ * divisor (MultiplyByQuantizedMultiplier form). out may equal in. */
+typedef struct TkLogSoftmaxParams {
+  int32_t outer, depth;
+  int32_t diff_min;
+  int32_t reverse_mult, reverse_shift;
+  const int32_t *exp_lut;
+  const int32_t *diff_q5;
+} TkLogSoftmaxParams;
+
+TkStatus tk_log_softmax_s8(const TkLogSoftmaxParams *p, const int8_t *in, int8_t *out);
+
+/* ======== issue 10 item 3: SPLIT, SPLIT_V, UNPACK, TILE run through
+ * tk_strided_copy_s8 (one call per output), PACK through tk_strided_store_s8
+ * (one call per input), EXPAND_DIMS is a no-copy alias ======== */
+
+/* ---- PACK (tk_strided_copy.c) ------------------------------------------------ */
+
+/* The mirror of tk_strided_copy_s8: the input read in order, element k of the
+ * walk written at out + sum(index[d] * out_stride[d]); dims padded with leading
+ * 1s to TK_MAX_DIMS. out points at the first element written (PACK: input i at
+ * out + i * inner, out_stride {n * inner, 1}). Input and output share one
+ * quantization. out must not alias in. */
+typedef struct TkStridedStoreParams {
+  int32_t dims[TK_MAX_DIMS];
+  int32_t out_stride[TK_MAX_DIMS];
+} TkStridedStoreParams;
+
+TkStatus tk_strided_store_s8(const TkStridedStoreParams *p, const int8_t *in, int8_t *out);
+
+/* ======== issue 10: Embedding on an int32 input - int32 LESS, ADD, SELECT /
+ * SELECT_V2 (tk_index_math.c), GATHER by computed indices (tk_gather.c) -
+ * kept in this section ======== */
+
+/* Shapes padded with leading 1s to TK_MAX_DIMS; stride<k>: operand k's element
+ * strides over the output dims (0 where it is broadcast); broadcast 0 when
+ * every operand has the output's shape (a flat loop). Bool tensors: one byte. */
+typedef struct TkIndexParams {
+  int32_t dims[TK_MAX_DIMS];
+  int32_t stride1[TK_MAX_DIMS];
+  int32_t stride2[TK_MAX_DIMS];
+  int32_t stride3[TK_MAX_DIMS];
+  int32_t broadcast;
+} TkIndexParams;
+
+/* out = in1 < in2 (0 or 1). */
+TkStatus tk_less_s32(const TkIndexParams *p, const int32_t *in1, const int32_t *in2,
+                     uint8_t *out);
+/* out = in1 + in2 (wrapping), no quantization, no activation. */
+TkStatus tk_add_s32(const TkIndexParams *p, const int32_t *in1, const int32_t *in2,
+                    int32_t *out);
+/* out = cond ? x : y (stride1: cond, stride2: x, stride3: y). */
+TkStatus tk_select_s32(const TkIndexParams *p, const uint8_t *cond, const int32_t *x,
+                       const int32_t *y, int32_t *out);
+/* tk_gather_s8 with the indices in idx (p->idx unused), checked as they are
+ * used: an index outside [0, axis_size) returns TK_BAD_ARGUMENT (as TFLM). */
+TkStatus tk_gather_idx_s8(const TkGatherParams *p, const int8_t *in, const int32_t *idx,
+                          int8_t *out);
 
 #ifdef __cplusplus
 }
