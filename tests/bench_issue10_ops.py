@@ -10,7 +10,7 @@ both outputs are byte-identical and prints both SysTick counts. QEMU runs with
 ``-icount shift=0`` (1 instruction = 1 ns), so the counts are instructions, exact
 to one SysTick tick (40).
 
-usage: python tests/bench_issue10_ops.py [--opt=-O2] [--only SUBSTRING]
+usage: python tests/bench_issue10_ops.py [--opt=-O2] [--only SUBSTRING] [--cpu cortex-m7]
 """
 
 from __future__ import annotations
@@ -26,6 +26,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_batch_matmul  # noqa: E402 - BATCH_MATMUL rows
+import bench_embedding  # noqa: E402 - int32 LESS/ADD/SELECT, GATHER by computed ids (own main)
+import bench_float_island  # noqa: E402 - FLOAT_ISLAND rows (DEQUANTIZE -> NEG/SQUARE -> QUANTIZE)
+import bench_resize_ops  # noqa: E402 - RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, LOG_SOFTMAX rows
+import bench_split_pack  # noqa: E402 - SPLIT, SPLIT_V, UNPACK, PACK, TILE rows
+import bench_transpose_conv  # noqa: E402 - TRANSPOSE_CONV rows (its own script adds CMSIS-NN)
 from arm_harness import NS_PER_TICK, SEMIHOST_EXIT_C, build_elf, run_qemu  # noqa: E402
 
 from tinykit.codegen.api import generate, write_files  # noqa: E402
@@ -98,6 +104,12 @@ CASES = [
     reduce("TRANSPOSE", (1, 16, 16, 32), (0, 3, 1, 2)),
     reduce("TRANSPOSE", (1, 64, 128), (0, 2, 1)),
     reduce("GATHER", (1, 64, 128), (63, 0, 5, 5, 17, 32, 1, 2) * 8),
+    *bench_split_pack.CASES,
+    *bench_resize_ops.CASES,
+    *bench_batch_matmul.CASES,
+    *bench_transpose_conv.CASES,
+    *bench_float_island.CASES,
+    *bench_embedding.CASES,
 ]
 
 
@@ -108,6 +120,16 @@ def _ints(v: Sequence[int]) -> str:
 def ref_call(g: Graph) -> str:
     """C declarations + the statement running the restated TFLM kernel into out_ref."""
     op = g.ops[0]
+    if op.kind in bench_split_pack.KINDS:
+        return bench_split_pack.ref_call(g)
+    if op.kind in bench_resize_ops.KINDS:
+        return bench_resize_ops.ref_call(g)
+    if op.kind in bench_batch_matmul.KINDS:
+        return bench_batch_matmul.ref_call(g)
+    if op.kind in bench_transpose_conv.KINDS:
+        return bench_transpose_conv.ref_call(g)
+    if op.kind in bench_float_island.KINDS:
+        return bench_float_island.ref_call(g)
     x = g.tensor(0)
     decls = []
     if op.kind in ("SUB", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM", "PRELU"):
@@ -168,6 +190,10 @@ def ref_call(g: Graph) -> str:
 SYST = r"""
 #include "model.h"
 #include "tflm_ref_issue10.h"
+#include "tflm_ref_split_pack.h"
+#include "tflm_ref_resize.h"
+#include "tflm_ref_batch_matmul.h"
+#include "tflm_ref_float_island.h"
 #define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
@@ -211,13 +237,18 @@ int main(void) {
 """
 
 
-def bench(g: Graph, work: Path, opt: str) -> dict[str, int]:
+def bench(g: Graph, work: Path, opt: str, cpu: str = "cortex-m4") -> dict[str, int]:
+    if g in bench_embedding.CASES:  # int32 / bool inputs: its main fills them (token ids)
+        return bench_embedding.bench(g, work, opt, cpu)
     gen = generate(g, g.name.encode(), model_file="bench.tflite")
     write_files(gen, work / "gen")
-    (work / REF_H.name).write_text(REF_H.read_text())  # build_elf puts work on the include path
-    elf = build_elf(work / "gen", work, main_c(g), cpu="cortex-m4", opt=opt, extra_sources=(REF_C,))
+    extra = (bench_split_pack, bench_resize_ops, bench_batch_matmul, bench_float_island)
+    for h in (REF_H, *(m.REF_H for m in extra)):  # build_elf puts work on the include path
+        (work / h.name).write_text(h.read_text())
+    elf = build_elf(work / "gen", work, main_c(g), cpu=cpu, opt=opt,
+                    extra_sources=(REF_C, *(m.REF_C for m in extra)))
     result: dict[str, int] = {}
-    for line in run_qemu(elf, "cortex-m4", icount=True, timeout=300).splitlines():
+    for line in run_qemu(elf, cpu, icount=True, timeout=300).splitlines():
         parts = line.split()
         if parts and parts[0] == "error":
             raise RuntimeError(f"{g.name}: the device said {line!r}")
@@ -230,9 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--opt", default="-O2")
     ap.add_argument("--only", default="")
+    ap.add_argument("--cpu", default="cortex-m4", choices=sorted(NS_PER_TICK))
     args = ap.parse_args(argv)
-    ns = NS_PER_TICK["cortex-m4"]
-    print(f"| op (Cortex-M4, {args.opt}) | elements | tinykit instr | TFLM reference instr | "
+    ns = NS_PER_TICK[args.cpu]
+    print(f"| op ({args.cpu}, {args.opt}) | elements | tinykit instr | TFLM reference instr | "
           "speed-up | same bytes |")
     print("|---|---:|---:|---:|---:|---|")
     worst = float("inf")
@@ -240,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i, g in enumerate(CASES):
             if args.only not in g.name:
                 continue
-            r = bench(g, Path(tmp) / str(i), args.opt)
+            r = bench(g, Path(tmp) / str(i), args.opt, args.cpu)
             tk, ref = r["tk"] * ns, r["ref"] * ns
             worst = min(worst, ref / max(tk, 1))
             print(f"| {g.name} | {g.tensor(0).size} | {tk} | {ref} | {ref / max(tk, 1):.2f}x | "

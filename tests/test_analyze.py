@@ -56,9 +56,9 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     conv = tf.keras.Model(inp, L.Dense(5, bias_initializer=ones, name="fc")(x))
     calib = rng.random((16, 8, 8, 3)).astype("float32")
 
-    vin = tf.keras.Input((4, 4, 2))  # RESIZE_NEAREST_NEIGHBOR: TFLM runs it, the AOT runtime not
-    nearest = L.Lambda(lambda t: tf.image.resize(t, (8, 8), method="nearest"), name="up")
-    up = tf.keras.Model(vin, nearest(L.Conv2D(3, 1)(vin)))
+    vin = tf.keras.Input((4, 4, 2))  # DEPTH_TO_SPACE: TFLM runs it, the AOT runtime not
+    d2s = L.Lambda(lambda t: tf.nn.depth_to_space(t, 2), name="up")
+    up = tf.keras.Model(vin, d2s(L.Conv2D(4, 1)(vin)))
     vcalib = rng.random((16, 4, 4, 2)).astype("float32")
 
     paths = {"conv": d / "conv.tflite", "up": d / "up.tflite", "float": d / "float.tflite",
@@ -93,28 +93,28 @@ def test_hand_computed_macs_and_params(small: dict[str, Path]) -> None:
 @pytest.mark.host
 def test_unsupported_op_names_layer_and_op(small: dict[str, Path]) -> None:
     graph = parse_tflite(small["up"].read_bytes(), "up")
-    up_op = next(op for op in graph.ops if op.kind == "RESIZE_NEAREST_NEIGHBOR")
+    up_op = next(op for op in graph.ops if op.kind == "DEPTH_TO_SPACE")
     layer = graph.layer_name(up_op)
 
     a = analyze(small["up"], AnalyzeConfig("stm32", "aot"))
     assert not a.ok and not a.supported
     assert [(u.layer, u.op, u.version) for u in a.unsupported] == [
-        (layer, "RESIZE_NEAREST_NEIGHBOR", up_op.version)]
+        (layer, "DEPTH_TO_SPACE", up_op.version)]
     assert a.ram.fits and a.flash.fits  # it fails only for the op
 
     r = _cli(str(small["up"]), "--board", "stm32")
     assert r.returncode == 1, r.stderr
-    assert "RESIZE_NEAREST_NEIGHBOR" in r.stderr and layer.split(";")[0] in r.stderr
+    assert "DEPTH_TO_SPACE" in r.stderr and layer.split(";")[0] in r.stderr
     assert "Traceback" not in r.stderr
 
     res = CliRunner().invoke(analyze_cmd, [str(small["up"]), "--board", "stm32", "--json"])
     assert res.exit_code == 1
     report = json.loads(res.stdout)
     assert report["supported"] is False and report["ok"] is False
-    assert report["unsupported"][0]["op"] == "RESIZE_NEAREST_NEIGHBOR"
+    assert report["unsupported"][0]["op"] == "DEPTH_TO_SPACE"
     assert report["unsupported"][0]["layer"] == layer
 
-    # TFLM has a RESIZE_NEAREST_NEIGHBOR kernel: the same model is fine there
+    # TFLM has a DEPTH_TO_SPACE kernel: the same model is fine there
     t = analyze(small["up"], AnalyzeConfig("stm32", "tflm"))
     assert t.supported and t.ok
 

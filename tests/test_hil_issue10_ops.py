@@ -4,12 +4,11 @@ real parts: `tinykit build --compile` (pio, arm-none-eabi-gcc), `tinykit flash`
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from aot_helpers import quantized
-from test_hil_qemu import build_and_flash, emulator_state, tinykit  # noqa: F401 (module fixture)
+from hil_helpers import hil_bit_exact
+from test_hil_qemu import emulator_state  # noqa: F401 (module fixture)
 
 from tinykit.graph import parse_tflite
 
@@ -34,11 +33,4 @@ def test_issue10_ops_model_bit_exact_on_qemu_m4(tmp_path):
     kinds = {op.kind for op in parse_tflite(tflite).ops}
     assert {"MEAN", "REDUCE_MAX", "SUB", "MAXIMUM", "PRELU", "ABS"} <= kinds, kinds
     (model := tmp_path / "issue10.tflite").write_bytes(tflite)
-    _, port = build_and_flash(model, "qemu-m4", tmp_path / "fw")
-    data = tmp_path / "data.npy"
-    np.save(data, np.random.default_rng(3).integers(-128, 128, (12, 32, 3), dtype=np.int8))
-    r = tinykit("test", str(model), "--port", port, "--data", str(data), "--timeout", "60",
-                "--json")
-    assert r.returncode == 0, r.stdout + r.stderr
-    result = json.loads(r.stdout)
-    assert result["bit_exact"] and result["samples"] == 12
+    hil_bit_exact(model, np.random.default_rng(3).integers(-128, 128, (12, 32, 3), dtype=np.int8))

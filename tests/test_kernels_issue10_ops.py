@@ -14,7 +14,6 @@ compared with TFLM (emu tier).
 from __future__ import annotations
 
 import random
-import subprocess
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -22,16 +21,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from aot_helpers import quantized
-from arm_harness import build_elf, run_qemu
-from test_kernels_arm import main_c, parse_outputs
-
-from tinykit import reference
-from tinykit.codegen.api import generate, write_files
-from tinykit.graph import parse_tflite
-from tinykit.ops import SPECS
-from tinykit.toolchain import kernel_sources, runtime_include_dirs
-from tinykit.verify.api import VerifyConfig, verify
+from aot_helpers import (
+    aot_graph,
+    check,
+    check_c_program,
+    check_on_qemu,
+    quantized,
+    sweep,  # noqa: F401 (imported from here by test_kernels_normalization, test_float_islands)
+)
 
 pytestmark = pytest.mark.host  # TF conversion + gcc; the QEMU runs are marked emu
 
@@ -256,47 +253,19 @@ def model(name: str, seed: int) -> bytes:
     return quantized(build, shape, 2000 + seed)
 
 
-def sweep(shape: tuple[int, ...]) -> np.ndarray:
-    """Every int8 value at every position (ceil(256 / size) samples), then constant
-    inputs at -128, 0 and 127 (saturation, ties)."""
-    size = int(np.prod(shape))
-    values = np.resize(np.arange(-128, 128, dtype=np.int8), (-(-256 // size) * size,))
-    const = np.repeat(np.asarray([-128, 0, 127], np.int8), size)
-    return np.concatenate([values, const]).reshape(-1, *shape)
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_host_bit_exact(name: str, seed: int, tmp_path: Path) -> None:
     tflite = model(name, seed)
-    graph = parse_tflite(tflite, name)
-    kinds = {op.kind for op in graph.ops}
-    assert EXPECT[name] <= kinds, kinds
-    assert all(SPECS[op.kind].check(graph, op) is None for op in graph.ops)
-    (path := tmp_path / f"{name}.tflite").write_bytes(tflite)
-    np.save(data := tmp_path / "sweep.npy", sweep(graph.input_tensors[0].shape[1:]))
-    report = verify(VerifyConfig(path, samples=40, seed=seed, data=data, measure=False))
-    assert report.bit_exact, (f"{report.mismatches} differ (max {report.max_abs_diff}), "
-                              f"first at {report.first_diff_layer}")
+    aot_graph(tflite, name, EXPECT[name])
+    check(tflite, tmp_path, name, samples=40, seed=seed, sweep_inputs=True)
 
 
 @pytest.mark.emu
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_cortex_m4_bit_exact(name: str, tmp_path: Path) -> None:
     """Generated C linked bare-metal for Cortex-M4 (mps2-an386), -O2, on QEMU."""
-    tflite = model(name, 0)
-    graph = parse_tflite(tflite, name)
-    gen = generate(graph, tflite, model_file=f"{name}.tflite")
-    write_files(gen, tmp_path / "gen")
-    shape = graph.input_tensors[0].shape[1:]
-    x = np.concatenate([sweep(shape), np.random.default_rng(5).integers(-128, 128, (4, *shape),
-                                                                          dtype=np.int8)])
-    want = reference.run(tflite, x).outputs.reshape(len(x), -1)
-    want = np.ascontiguousarray(want).view(np.int8)  # the output's bytes (int32 indices too)
-    elf = build_elf(tmp_path / "gen", tmp_path, main_c(x), cpu="cortex-m4", opt="-O2")
-    got = parse_outputs(run_qemu(elf, "cortex-m4", icount=False, timeout=120), len(x), want.shape[1])
-    bad = [i for i in range(len(x)) if not np.array_equal(got[i], want[i])]
-    assert not bad, f"samples {bad} differ from TFLM"
+    check_on_qemu(model(name, 0), tmp_path, name)
 
 
 NULL_C = r"""
@@ -344,10 +313,4 @@ int main(void) {
 def test_kernels_refuse_null_arguments(tmp_path: Path) -> None:
     """Every new kernel through its C API: NULL pointers give TK_BAD_ARGUMENT before
     anything is written; small valid calls give the expected values."""
-    (src := tmp_path / "null.c").write_text(NULL_C)
-    exe = tmp_path / "null"
-    subprocess.run(["gcc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic",
-                    *(f"-I{d}" for d in runtime_include_dirs()), str(src), *map(str, kernel_sources()),
-                    "-o", str(exe)], check=True, capture_output=True, text=True)
-    done = subprocess.run([str(exe)], capture_output=True, text=True)
-    assert done.returncode == 0 and done.stdout.strip() == "0", done.stdout
+    check_c_program(NULL_C, tmp_path)

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.host  # TF conversion of the models
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """int8 .tflite files: ``transpose`` (TRANSPOSE_CONV: TFLM runs it, the AOT runtime
-    does not) and ``tile`` (UpSampling2D's TILE: neither runtime runs it)."""
+    """int8 .tflite files: ``depth_to_space`` (DEPTH_TO_SPACE: TFLM runs it, the AOT runtime
+    does not) and ``gelu`` (GELU: neither runtime runs it)."""
     from tinykit.quantize.convert import convert_int8
     from tinykit.tf import import_tf, quiet
 
@@ -31,8 +31,9 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("unsupported")
     x = np.random.default_rng(0).random((16, 6, 6, 2)).astype(np.float32)
     paths = {}
-    for name, layer in (("transpose", L.Conv2DTranspose(2, 3, strides=2, padding="same")),
-                        ("tile", L.UpSampling2D())):
+    d2s = L.Lambda(lambda t: tf.nn.depth_to_space(tf.concat([t, t], -1), 2))
+    for name, layer in (("depth_to_space", d2s),
+                        ("gelu", L.Activation("gelu"))):
         inp = tf.keras.Input((6, 6, 2))
         with quiet():
             model = tf.keras.Model(inp, L.Conv2D(2, 1)(layer(inp)))
@@ -55,9 +56,9 @@ def expected_line(path: Path, runtime: str = "aot") -> str:
 
 def test_same_line_and_exit_1_in_analyze_build_verify(models: dict[str, Path],
                                                       tmp_path: Path) -> None:
-    path = models["transpose"]
+    path = models["depth_to_space"]
     want = expected_line(path)
-    assert "TRANSPOSE_CONV v" in want and "layer " in want
+    assert "DEPTH_TO_SPACE v" in want and "layer " in want
     runs = {
         "analyze": tinykit("analyze", str(path), "--board", "qemu-m4"),
         "build": tinykit("build", str(path), "--board", "qemu-m4", "-o", str(tmp_path / "b")),
@@ -71,16 +72,16 @@ def test_same_line_and_exit_1_in_analyze_build_verify(models: dict[str, Path],
         assert last.startswith("tinykit: check failed: ") and want in last, (verb, last)
         assert "--force" not in proc.stderr, verb  # --force cannot help with a missing kernel
         assert "analyze MODEL --runtime tflm" not in proc.stderr, verb
-    # TFLM can run TRANSPOSE_CONV: the hint says so, and says where (not on QEMU)
+    # TFLM can run DEPTH_TO_SPACE: the hint says so, and says where (not on QEMU)
     assert "--runtime tflm" in runs["verify"].stderr and "qemu" in runs["verify"].stderr
 
 
 def test_no_hint_points_to_tflm_when_tflm_cannot_run_it(models: dict[str, Path]) -> None:
-    path = models["tile"]
+    path = models["gelu"]
     proc = tinykit("verify", str(path), "--samples", "2")
     assert proc.returncode == 1
     line = proc.stderr.strip().splitlines()[-1]
-    assert expected_line(path) in line and "TILE v" in line
+    assert expected_line(path) in line and "GELU v" in line
     assert "runtime tflm" not in line
     tflm = tinykit("analyze", str(path), "--board", "qemu-m4", "--runtime", "tflm")
     assert tflm.returncode == 1 and expected_line(path, "tflm") in tflm.stderr
@@ -88,7 +89,7 @@ def test_no_hint_points_to_tflm_when_tflm_cannot_run_it(models: dict[str, Path])
 
 def test_tflm_on_an_emulated_board_is_one_clear_line(models: dict[str, Path],
                                                       tmp_path: Path) -> None:
-    proc = tinykit("build", str(models["transpose"]), "--board", "qemu-m4", "--runtime", "tflm",
+    proc = tinykit("build", str(models["depth_to_space"]), "--board", "qemu-m4", "--runtime", "tflm",
                    "-o", str(tmp_path / "t"))
     assert proc.returncode == 2
     line = proc.stderr.strip().splitlines()[-1]

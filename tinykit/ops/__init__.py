@@ -43,9 +43,10 @@ SPECS: dict[str, OpSpec] = _collect()
 
 # AOT: op -> highest op version supported.
 AOT_OPS: dict[str, int] = {kind: spec.version for kind, spec in SPECS.items()}
-# TFLM: op -> highest op version TFLM handles.
+# TFLM: op -> highest op version TFLM handles (a spec without a resolver method, TILE:
+# TFLM has no kernel).
 TFLM_OPS: dict[str, int] = {**{k: t.version for k, t in TFLM_ONLY.items()},
-                            **{k: s.tflm_version for k, s in SPECS.items()}}
+                            **{k: s.tflm_version for k, s in SPECS.items() if s.tflm}}
 RUNTIME_OPS: dict[str, dict[str, int]] = {"aot": AOT_OPS, "tflm": TFLM_OPS}
 RUNTIMES = tuple(RUNTIME_OPS)
 ALIAS_KINDS = frozenset(kind for kind, spec in SPECS.items() if spec.alias)
@@ -55,11 +56,11 @@ def unsupported_reason(runtime: str, op: Op, graph: Graph | None = None) -> str 
     """Why ``runtime`` cannot run ``op``, or None when it can. With ``graph``, the
     AOT runtime's own check (shapes, quantization, fused activations) runs too.
 
-    >>> unsupported_reason("aot", Op(0, "TRANSPOSE_CONV", 2, (), ()))
-    'the aot runtime has no TRANSPOSE_CONV kernel'
+    >>> unsupported_reason("aot", Op(0, "DEPTH_TO_SPACE", 1, (), ()))
+    'the aot runtime has no DEPTH_TO_SPACE kernel'
     >>> unsupported_reason("aot", Op(0, "CONV_2D", 9, (), ()))
     'the aot runtime supports CONV_2D up to version 6, the model has version 9'
-    >>> unsupported_reason("tflm", Op(0, "TRANSPOSE_CONV", 3, (), ())) is None
+    >>> unsupported_reason("tflm", Op(0, "DEPTH_TO_SPACE", 2, (), ())) is None
     True
     """
     table = RUNTIME_OPS[runtime]
@@ -134,8 +135,9 @@ def unsupported_hint(runtime: str, ops: Sequence[Op]) -> str:
 
 # What to use instead of an op that neither runtime runs, named by the Keras layer behind it.
 OP_ADVICE: dict[str, str] = {
-    "TILE": ("Keras 3 lowers UpSampling2D to TILE: use UpSampling2D(interpolation='bilinear') "
-             "(RESIZE_BILINEAR) or Conv2DTranspose(strides=2)"),
+    "TILE": ("Keras 3 lowers UpSampling2D to TILE: TFLM has no TILE kernel; build with the aot "
+             "runtime, or use UpSampling2D(interpolation='bilinear') (RESIZE_BILINEAR) or "
+             "Conv2DTranspose(strides=2)"),
 }
 
 
@@ -151,7 +153,7 @@ def cost(graph: Graph, op: Op) -> OpCost:
 def tflm_resolver(kind: str) -> str | None:
     """The TFLM MicroMutableOpResolver method that registers ``kind``."""
     if kind in SPECS:
-        return SPECS[kind].tflm
+        return SPECS[kind].tflm or None
     return TFLM_ONLY[kind].resolver if kind in TFLM_ONLY else None
 
 

@@ -9,7 +9,7 @@ from tinykit.graph import Graph, Op, Tensor
 from tinykit.ops.spec import OpCost
 
 MAX_DIMS = 5  # TK_MAX_DIMS in firmware/include/tinykit.h
-ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE"})  # the ops of tinykit.ops.reshape
+ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})  # the specs with alias=True
 
 Check = Callable[[Graph, Op], str | None]
 
@@ -50,6 +50,11 @@ def per_tensor_int8(t: Tensor | None) -> str | None:
     if t.quant.per_channel:
         return f"tensor {t.name!r} is quantized per channel; only per-tensor is supported"
     return None
+
+
+def data_int8(graph: Graph, op: Op) -> str | None:
+    """Reason unless the data input (the first) and the output are per-tensor int8."""
+    return per_tensor_int8(graph.op_inputs(op)[0]) or per_tensor_int8(graph.op_outputs(op)[0])
 
 
 def all_int8(graph: Graph, op: Op) -> str | None:

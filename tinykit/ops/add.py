@@ -1,6 +1,7 @@
 """ADD with broadcasting (C: kernels/tk_add.c, over the one broadcast helper in
 kernels/tk_broadcast.c), TFLM's int8 arithmetic: both inputs rescaled to twice
-the larger input scale with a left shift of 20."""
+the larger input scale with a left shift of 20. An int32 ADD (index arithmetic)
+runs in :mod:`tinykit.ops.index_math`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tinykit.ops._common import (
     qparams,
     with_fused,
 )
+from tinykit.ops.index_math import check_add_s32, emit_add_s32
 from tinykit.ops.quant import activation_range, quantize_multiplier
 from tinykit.ops.spec import EmitContext, Emitted, OpSpec
 
@@ -28,11 +30,21 @@ def _int8_pair(graph: Graph, op: Op) -> str | None:
     return int8_io(graph, op, 2)
 
 
-check = with_fused(first(_int8_pair, check_broadcast))
+_check_s8 = with_fused(first(_int8_pair, check_broadcast))
+
+
+def _is_s32(graph: Graph, op: Op) -> bool:
+    """An int32 ADD (index arithmetic, no quantization: tinykit.ops.index_math)."""
+    return graph.op_outputs(op)[0].dtype == "int32"
+
+
+def check(graph: Graph, op: Op) -> str | None:
+    return check_add_s32(graph, op) if _is_s32(graph, op) else _check_s8(graph, op)
 
 
 def inplace(graph: Graph, op: Op) -> bool:
-    return check(graph, op) is None and dies_here(graph, op) and first_input_is_output_shape(graph, op)
+    return (not _is_s32(graph, op) and check(graph, op) is None and dies_here(graph, op)
+            and first_input_is_output_shape(graph, op))
 
 
 Multiplier = tuple[int, int]
@@ -63,6 +75,8 @@ def emit_rescaled(ctx: EmitContext, op: Op, kernel: str, left_shift: int,
 
 def emit(ctx: EmitContext, op: Op) -> Emitted:
     graph = ctx.graph
+    if _is_s32(graph, op):
+        return emit_add_s32(ctx, op)
     a, b = graph.op_inputs(op)[:2]
     out = graph.op_outputs(op)[0]
     assert a is not None and b is not None
@@ -76,6 +90,6 @@ def emit(ctx: EmitContext, op: Op) -> Emitted:
 
 
 SPECS = (
-    OpSpec("ADD", 5, emit, ("tk_add_s8",), binary_cost, tflm="AddAdd", tflm_version=5,
+    OpSpec("ADD", 5, emit, ("tk_add_s8", "tk_add_s32"), binary_cost, tflm="AddAdd", tflm_version=5,
            check=check, inplace=inplace, tflm_code_bytes=5 * 1024),
 )

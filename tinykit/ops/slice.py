@@ -11,7 +11,7 @@ import numpy as np
 
 from tinykit.cgen import c_struct_init
 from tinykit.graph import Graph, Op, Tensor
-from tinykit.ops._common import MAX_DIMS, data_movement, first, per_tensor_int8, qparams
+from tinykit.ops._common import MAX_DIMS, data_int8, data_movement, first, qparams
 from tinykit.ops.spec import EmitContext, Emitted, OpSpec
 
 BIG = 1 << 40  # numeric_limits lowest()/max() stand-ins: clamped away below
@@ -112,11 +112,7 @@ def _check(graph: Graph, op: Op) -> str | None:
     return None
 
 
-def _int8_data(graph: Graph, op: Op) -> str | None:
-    return per_tensor_int8(graph.op_inputs(op)[0]) or per_tensor_int8(graph.op_outputs(op)[0])
-
-
-check = first(_int8_data, _check)
+check = first(data_int8, _check)
 
 
 def emit(ctx: EmitContext, op: Op) -> Emitted:

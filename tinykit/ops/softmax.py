@@ -8,12 +8,13 @@ LOGISTIC and TANH tables."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from tinykit.cgen import c_array, c_struct_init
 from tinykit.graph import Graph, Op
-from tinykit.ops._common import dies_here, int8_io, per_output_element, qparams
+from tinykit.ops._common import Check, dies_here, first, int8_io, per_output_element, qparams
 from tinykit.ops.fixedpoint_lut import exp_on_negative_values
 from tinykit.ops.quant import _wrap32, quantize_multiplier, sat_rounding_doubling_high_mul
 from tinykit.ops.spec import EmitContext, Emitted, OpSpec
@@ -51,38 +52,60 @@ def exp_lut(beta: float, input_scale: float) -> list[int]:
     return lut
 
 
+# --- ops over the rows of the last dimension (SOFTMAX, LOG_SOFTMAX) ---------------
+
+
+def output_quant(quant: tuple[float, int], scale: str) -> Check:
+    """A check: the output quantized as TFLM requires, ``quant`` (scale, zero point;
+    ``scale`` is how the reason spells the scale)."""
+
+    def check(graph: Graph, op: Op) -> str | None:
+        if qparams(graph.op_outputs(op)[0]) != quant:
+            return f"needs the int8 output quantization scale {scale}, zero point {quant[1]}"
+        return None
+
+    return check
+
+
+def inplace_when(check: Check) -> Callable[[Graph, Op], bool]:
+    """In place when ``check`` passes and the input dies at the op (a row is read
+    whole before its outputs are written)."""
+
+    def inplace(graph: Graph, op: Op) -> bool:
+        return check(graph, op) is None and dies_here(graph, op)
+
+    return inplace
+
+
+def emit_rows(ctx: EmitContext, op: Op, c_type: str, fn: str, fields: dict[str, object],
+              decls: tuple[str, ...]) -> Emitted:
+    """``decls``, then the params ``c_type`` (``outer`` rows of ``depth``, the input's
+    last dimension, then ``fields``), and the call ``fn(&params, input, output)``."""
+    graph = ctx.graph
+    x = graph.op_inputs(op)[0]
+    assert x is not None
+    depth = x.shape[-1]
+    name = ctx.sym(op, "params")
+    params = c_struct_init(name, c_type, {"outer": x.size // depth, "depth": depth, **fields},
+                           f"{op.kind} {graph.layer_name(op)}")
+    call = f"TK_TRY({fn}(&{name}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}));"
+    return Emitted(call, (*decls, params))
+
+
 # --- the op ---------------------------------------------------------------------
 
 
-def check(graph: Graph, op: Op) -> str | None:
-    reason = int8_io(graph, op)
-    if reason:
-        return reason
-    out = graph.op_outputs(op)[0]
-    if qparams(out) != (1.0 / 256, -128):
-        return "needs the int8 output quantization scale 1/256, zero point -128"
-    return None
-
-
-def inplace(graph: Graph, op: Op) -> bool:
-    return check(graph, op) is None and dies_here(graph, op)
+check = first(int8_io, output_quant((1.0 / 256, -128), "1/256"))
+inplace = inplace_when(check)
 
 
 def emit(ctx: EmitContext, op: Op) -> Emitted:
-    graph = ctx.graph
-    inp = graph.op_inputs(op)[0]
+    inp = ctx.graph.op_inputs(op)[0]
     assert inp is not None
-    depth = inp.shape[-1]
-    lut, name = ctx.sym(op, "exp_lut"), ctx.sym(op, "params")
-    decls = (
-        c_array(lut, exp_lut(float(np.float32(op.options.get("beta", 1.0))), qparams(inp)[0]),
-                "int32_t"),
-        c_struct_init(name, "TkSoftmaxParams", {
-            "outer": inp.size // depth, "depth": depth, "exp_lut": lut,
-        }, f"{op.kind} {graph.layer_name(op)}"),
-    )
-    call = f"TK_TRY(tk_softmax_s8(&{name}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.outputs[0])}));"
-    return Emitted(call, decls)
+    lut = ctx.sym(op, "exp_lut")
+    beta = float(np.float32(op.options.get("beta", 1.0)))
+    return emit_rows(ctx, op, "TkSoftmaxParams", "tk_softmax_s8", {"exp_lut": lut},
+                     (c_array(lut, exp_lut(beta, qparams(inp)[0]), "int32_t"),))
 
 
 SPECS = (

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tinykit.graph import Graph, Op
-from tinykit.ops._common import const_params, data_movement, out_elements, per_output_element
+from tinykit.ops._common import data_movement, per_output_element
 from tinykit.ops.spec import OpCost
 
 
@@ -23,29 +23,11 @@ class TflmOp:
     code_bytes: int = 4096  # estimated TFLM kernel code
 
 
-def _batch_matmul(graph: Graph, op: Op) -> OpCost:
-    a = graph.tensor(op.inputs[0])
-    return OpCost(out_elements(graph, op) * max(a.shape[-1], 1), const_params(graph, op, (0, 1)))
-
-
-def _transpose_conv(graph: Graph, op: Op) -> OpCost:
-    # inputs: output_shape, weights [out_c, kh, kw, in_c], input: every input pixel
-    # scatters kh * kw * out_c products per input channel
-    _, kh, kw, cin = graph.tensor(op.inputs[1]).shape
-    x = graph.tensor(op.inputs[2])
-    n_in = 1
-    for d in x.shape[:-1]:
-        n_in *= max(d, 1)
-    return OpCost(n_in * kh * kw * cin * graph.tensor(op.inputs[1]).shape[0],
-                  const_params(graph, op, (1, 3)))
-
-
 _MATH = per_output_element
 _MOVE = data_movement
 
 TFLM_ONLY: dict[str, TflmOp] = {
     "ADD_N": TflmOp(1, "AddAddN", _MATH),
-    "BATCH_MATMUL": TflmOp(4, "AddBatchMatMul", _batch_matmul),
     "BATCH_TO_SPACE_ND": TflmOp(4, "AddBatchToSpaceNd", _MOVE),
     "CAST": TflmOp(6, "AddCast", _MOVE),
     "CEIL": TflmOp(2, "AddCeil", _MATH),
@@ -56,7 +38,6 @@ TFLM_ONLY: dict[str, TflmOp] = {
     "ELU": TflmOp(1, "AddElu", _MATH),
     "EQUAL": TflmOp(4, "AddEqual", _MATH),
     "EXP": TflmOp(2, "AddExp", _MATH),
-    "EXPAND_DIMS": TflmOp(1, "AddExpandDims", _MOVE),
     "FILL": TflmOp(4, "AddFill", _MOVE),
     "FLOOR": TflmOp(3, "AddFloor", _MATH),
     "FLOOR_DIV": TflmOp(3, "AddFloorDiv", _MATH),
@@ -66,33 +47,22 @@ TFLM_ONLY: dict[str, TflmOp] = {
     "GREATER_EQUAL": TflmOp(2, "AddGreaterEqual", _MATH),
     "L2_NORMALIZATION": TflmOp(2, "AddL2Normalization", _MATH),
     "L2_POOL_2D": TflmOp(1, "AddL2Pool2D", _MATH),
-    "LESS": TflmOp(2, "AddLess", _MATH),
     "LESS_EQUAL": TflmOp(2, "AddLessEqual", _MATH),
     "LOG": TflmOp(2, "AddLog", _MATH),
     "LOGICAL_AND": TflmOp(1, "AddLogicalAnd", _MATH),
     "LOGICAL_NOT": TflmOp(1, "AddLogicalNot", _MATH),
     "LOGICAL_OR": TflmOp(1, "AddLogicalOr", _MATH),
-    "LOG_SOFTMAX": TflmOp(2, "AddLogSoftmax", _MATH),
     "MIRROR_PAD": TflmOp(2, "AddMirrorPad", _MOVE),
     "NEG": TflmOp(2, "AddNeg", _MATH),
     "NOT_EQUAL": TflmOp(3, "AddNotEqual", _MATH),
-    "PACK": TflmOp(3, "AddPack", _MOVE),
-    "RESIZE_BILINEAR": TflmOp(4, "AddResizeBilinear", _MATH),
-    "RESIZE_NEAREST_NEIGHBOR": TflmOp(4, "AddResizeNearestNeighbor", _MOVE),
     "ROUND": TflmOp(2, "AddRound", _MATH),
-    "RSQRT": TflmOp(2, "AddRsqrt", _MATH),
-    "SELECT_V2": TflmOp(2, "AddSelectV2", _MOVE),
     "SHAPE": TflmOp(1, "AddShape", _MOVE),
     "SIN": TflmOp(1, "AddSin", _MATH),
     "SPACE_TO_BATCH_ND": TflmOp(4, "AddSpaceToBatchNd", _MOVE),
     "SPACE_TO_DEPTH": TflmOp(2, "AddSpaceToDepth", _MOVE),
-    "SPLIT": TflmOp(4, "AddSplit", _MOVE),
-    "SPLIT_V": TflmOp(2, "AddSplitV", _MOVE),
     "SQRT": TflmOp(2, "AddSqrt", _MATH),
     "SQUARE": TflmOp(2, "AddSquare", _MATH),
     "SVDF": TflmOp(4, "AddSvdf", _MATH),
-    "TRANSPOSE_CONV": TflmOp(4, "AddTransposeConv", _transpose_conv),
     "UNIDIRECTIONAL_SEQUENCE_LSTM": TflmOp(1, "AddUnidirectionalSequenceLSTM", _MATH),
-    "UNPACK": TflmOp(4, "AddUnpack", _MOVE),
     "ZEROS_LIKE": TflmOp(1, "AddZerosLike", _MOVE),
 }

@@ -7,6 +7,10 @@ API (plain data in and out):
 - :func:`run` -> :class:`RunResult` (outputs for a batch of inputs, time per inference)
 - :func:`run_tensors` -> every intermediate tensor for one input (to find the first
   layer that differs)
+
+A model with an op TFLM has no kernel for but tinykit's AOT runtime runs (TILE:
+Keras 3's UpSampling2D) runs through TFLite's interpreter with its reference
+kernels instead (:func:`engine`); TFLM's arena cannot be measured for it.
 """
 
 from __future__ import annotations
@@ -56,20 +60,32 @@ def _require_tflm() -> None:
         )
 
 
-def _call(args: list[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def engine(model: bytes) -> str:
+    """The reference interpreter for a model: ``"tflm"``, or ``"tflite"`` when the model
+    holds an op the AOT runtime runs but TFLM has no kernel for (TILE)."""
+    from tinykit.graph import parse_tflite
+    from tinykit.ops import SPECS
+
+    kinds = {op.kind for op in parse_tflite(model).ops}
+    return "tflite" if any(k in SPECS and not SPECS[k].tflm for k in kinds) else "tflm"
+
+
+def _call(args: list[str], timeout: float = 600,
+          engine: str = "tflm") -> subprocess.CompletedProcess[str]:
     _require_tflm()
     cmd = [sys.executable, "-m", "tinykit.reference._worker", *args]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TINYKIT_REFERENCE_ENGINE=engine)
+    label = "TFLM" if engine == "tflm" else "TFLite"
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        raise ReferenceError_(f"the TFLM reference did not finish within {timeout:.0f} s") from None
+        raise ReferenceError_(f"the {label} reference did not finish within {timeout:.0f} s") from None
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.strip()]
         why = lines[-1] if lines else ""
         if proc.returncode < 0:
             why = f"crashed with signal {-proc.returncode}. {why}"
-        raise ReferenceError_(f"the TFLM reference interpreter failed: {why.strip()}")
+        raise ReferenceError_(f"the {label} reference interpreter failed: {why.strip()}")
     return proc
 
 
@@ -115,7 +131,7 @@ def run(model: bytes, inputs: np.ndarray) -> RunResult:
         t = Path(tmp)
         np.save(t / "in.npy", np.ascontiguousarray(inputs))
         proc = _call(["run", _write_model(t, model), str(_BIG_ARENA), str(t / "in.npy"),
-                      str(t / "out.npy")])
+                      str(t / "out.npy")], engine=engine(model))
         info = json.loads(proc.stdout.strip().splitlines()[-1])
         return RunResult(np.load(t / "out.npy"), float(info["us_per_inference"]))
 
@@ -129,6 +145,6 @@ def run_tensors(model: bytes, sample: np.ndarray) -> dict[int, np.ndarray]:
         t = Path(tmp)
         np.save(t / "in.npy", np.ascontiguousarray(sample))
         _call(["tensors", _write_model(t, model), str(_BIG_ARENA), str(t / "in.npy"),
-               str(t / "out.npz"), ids])
+               str(t / "out.npz"), ids], engine=engine(model))
         with np.load(t / "out.npz") as z:
             return {int(k[1:]): z[k] for k in z.files}

@@ -7,13 +7,73 @@ usage: python -m tinykit.reference._worker arena|run|tensors MODEL ARENA [IN.npy
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
 import numpy as np
 
+# Ops whose TFLite reference kernel is registered below the version the converter writes,
+# though it runs that version's types: TILE v3 (int8) runs in the v2 kernel, a typed copy.
+_REF_VERSION = {"TILE": 2}
+
+
+def _ref_versions(data: bytes) -> bytes:
+    """The model with the op versions of :data:`_REF_VERSION` lowered in place."""
+    import struct
+
+    import tflite
+    from tflite.utils import BUILTIN_OPCODE2NAME
+
+    out = bytearray(data)
+    model = tflite.Model.GetRootAs(out, 0)
+    for i in range(model.OperatorCodesLength()):
+        code = model.OperatorCodes(i)
+        kind = BUILTIN_OPCODE2NAME.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()))
+        field = code._tab.Offset(8)  # OperatorCode.version
+        if kind in _REF_VERSION and field and code.Version() > _REF_VERSION[kind]:
+            struct.pack_into("<i", out, code._tab.Pos + field, _REF_VERSION[kind])
+    return bytes(out)
+
+
+class _TfliteInterpreter:
+    """TFLite's interpreter with its reference kernels (the ones TFLM's are taken from)
+    behind the few TFLM calls used here: the reference for a model with an op TFLM has
+    no kernel for (TILE), chosen by the parent (TINYKIT_REFERENCE_ENGINE=tflite)."""
+
+    def __init__(self, path: str, preserve: bool) -> None:
+        import tensorflow as tf
+
+        with open(path, "rb") as f:
+            data = _ref_versions(f.read())
+        self.tf = tf.lite.Interpreter(
+            model_content=data, experimental_preserve_all_tensors=preserve,
+            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+        self.tf.allocate_tensors()
+
+    def get_input_details(self, i: int) -> dict:
+        return self.tf.get_input_details()[i]
+
+    def set_input(self, x: np.ndarray, i: int) -> None:
+        d = self.get_input_details(i)
+        self.tf.set_tensor(d["index"], x.reshape(d["shape"]).astype(d["dtype"]))
+
+    def invoke(self) -> None:
+        self.tf.invoke()
+
+    def get_output(self, i: int) -> np.ndarray:
+        return self.tf.get_tensor(self.tf.get_output_details()[i]["index"])
+
+    def GetTensor(self, index: int, subgraph: int) -> dict:  # noqa: N802 - TFLM's name
+        return {"tensor_data": self.tf.get_tensor(index, subgraph)}
+
+    def print_allocations(self) -> None:
+        raise RuntimeError("TFLM has no kernel for an op of this model: no TFLM arena")
+
 
 def _interpreter(path: str, arena: int, preserve: bool = False):  # noqa: ANN202
+    if os.environ.get("TINYKIT_REFERENCE_ENGINE") == "tflite":
+        return _TfliteInterpreter(path, preserve)
     from tflite_micro.python.tflite_micro import runtime
 
     cfg = (runtime.InterpreterConfig.kPreserveAllTensors if preserve

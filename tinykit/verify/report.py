@@ -24,9 +24,13 @@ def render(report: VerifyReport, as_json: bool) -> None:
         t.add_row("first differing layer", report.first_diff_layer or "?")
     t.add_row("AOT RAM (arena incl. scratch)",
               f"{human_bytes(report.aot_ram_bytes)} (scratch {report.scratch_bytes} B)")
-    t.add_row("TFLM arena", human_bytes(report.tflm_arena_bytes))
-    t.add_row("RAM ratio AOT/TFLM", f"{report.ram_ratio:.2f}")
+    if report.reference == "tflm":
+        t.add_row("TFLM arena", human_bytes(report.tflm_arena_bytes))
+        t.add_row("RAM ratio AOT/TFLM", f"{report.ram_ratio:.2f}")
+    else:  # TILE: TFLM has no kernel, the reference is TFLite's reference kernels
+        t.add_row("TFLM arena", "n/a (TFLM has no kernel for an op; reference: TFLite)")
     t.add_row("flash (code + const)", f"{human_bytes(report.flash_bytes)} ({report.flash_method})")
-    t.add_row("host us/inference AOT | TFLM", f"{report.aot_us:.1f} | {report.tflm_us:.1f}")
+    ref = "TFLM" if report.reference == "tflm" else "TFLite"
+    t.add_row(f"host us/inference AOT | {ref}", f"{report.aot_us:.1f} | {report.tflm_us:.1f}")
     t.add_row("timing", report.timing)
     out.print(t)

@@ -45,6 +45,43 @@ static inline int32_t tk_multiply_by_quantized_multiplier(int32_t x, int32_t mul
   return tk_rounding_divide_by_pot(tk_sat_rounding_doubling_high_mul(shifted, multiplier), right);
 }
 
+/* gemmlowp's reciprocal (SOFTMAX, LOG_SOFTMAX) and its helpers. */
+
+static inline int tk_clz_u32(uint32_t x) {
+  int n = 0;
+  if (x == 0) return 32;
+  while ((x & 0x80000000u) == 0) {
+    x <<= 1;
+    ++n;
+  }
+  return n;
+}
+
+/* x * 2^e for e > 0, saturating (gemmlowp SaturatingRoundingMultiplyByPOT). */
+static inline int32_t tk_sat_shift_left(int32_t x, int e) {
+  const int32_t threshold = (int32_t)(((int32_t)1 << (31 - e)) - 1);
+  if (x > threshold) return TK_INT32_MAX;
+  if (x < -threshold) return TK_INT32_MIN;
+  return (int32_t)((uint32_t)x << e);
+}
+
+/* gemmlowp one_over_one_plus_x_for_x_in_0_1: Q0.31 in, Q0.31 out. */
+static inline int32_t tk_one_over_one_plus_x(int32_t a) {
+  const int64_t sum = (int64_t)a + (int64_t)TK_INT32_MAX;
+  const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+  const int32_t c48_17 = 1515870810;      /* Q2.29 48/17 */
+  const int32_t neg32_17 = -1010580540;   /* Q2.29 -32/17 */
+  const int32_t one_q2 = (int32_t)1 << 29;
+  int32_t x = c48_17 + tk_sat_rounding_doubling_high_mul(half_denominator, neg32_17);
+  int i;
+  for (i = 0; i < 3; ++i) {
+    const int32_t hdx = tk_sat_rounding_doubling_high_mul(half_denominator, x);
+    const int32_t one_minus = one_q2 - hdx;
+    x = x + tk_sat_shift_left(tk_sat_rounding_doubling_high_mul(x, one_minus), 2);
+  }
+  return tk_sat_shift_left(x, 1);
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,26 @@
+"""The HIL sequence the emulated-board tests share: `tinykit build --compile`,
+`tinykit flash` (QEMU), then `tinykit test` over the serial link on given inputs,
+bit-exact with the reference. A test module using it imports the module fixture
+``emulator_state`` from test_hil_qemu, so its emulators are private and stopped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from test_hil_qemu import build_and_flash, tinykit
+
+
+def hil_bit_exact(model: Path, data: np.ndarray, board: str = "qemu-m4") -> dict:
+    """Build and flash ``model`` for ``board`` (firmware in ``fw`` beside the model),
+    run ``tinykit test --data`` on ``data`` (saved beside it) and assert every sample
+    is bit exact; returns the JSON report."""
+    _, port = build_and_flash(model, board, model.parent / "fw")
+    np.save(path := model.parent / "data.npy", data)
+    r = tinykit("test", str(model), "--port", port, "--data", str(path), "--timeout", "60",
+                "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    result = json.loads(r.stdout)
+    assert result["bit_exact"] and result["samples"] == len(data), result
+    return result
