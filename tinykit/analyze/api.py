@@ -26,6 +26,7 @@ from tinykit.boards import Board
 from tinykit.boards import resolve as resolve_board
 from tinykit.errors import ModelError, ReferenceError_, UnsupportedError
 from tinykit.graph import Graph, Op, Tensor, load_tflite, parse_tflite
+from tinykit.graph.islands import fold_islands
 from tinykit.ops import (
     RUNTIME_OPS,
     RUNTIMES,
@@ -63,6 +64,8 @@ class LayerInfo:
     macs: int
     activation_bytes: int  # bytes of the op's own activation inputs + outputs
     supported: bool
+    # FLOAT_ISLAND: the .tflite ops folded into its table, "KIND index" (tinykit.graph.islands)
+    folded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,13 +230,33 @@ def float_message(graph: Graph) -> str | None:
             f"float between DEQUANTIZE and QUANTIZE: {named}{more}")
 
 
+# How to rewrite a layer that TF leaves in float in a full-int8 conversion (TF 2.21).
+FLOAT_OP_ADVICE = {
+    "NEG": ("-x / keras.ops.negative stays a float NEG (TFLM's NEG is float-only): write "
+            "0.0 - x (int8 SUB) or x * -1.0 (folded into the layer before, or MUL)"),
+}
+
+
+def float_op_advice(ops: list[Op]) -> str | None:
+    """How to rewrite the layers behind these float ops, when known.
+
+    >>> print(float_op_advice([Op(2, "NEG", 1, (), ())]).split(":")[0])
+    -x / keras.ops.negative stays a float NEG (TFLM's NEG is float-only)
+    >>> float_op_advice([Op(2, "RSQRT", 1, (), ())]) is None
+    True
+    """
+    advice = sorted({FLOAT_OP_ADVICE[op.kind] for op in ops if op.kind in FLOAT_OP_ADVICE})
+    return "; ".join(advice) or None
+
+
 def check_int8(graph: Graph) -> None:
     """Refuse float or mixed models, naming the ops left in float."""
     problem = float_message(graph)
     if problem:
-        raise ModelError(problem, hint="quantize first: tinykit quantize MODEL "
-                         "--data CALIB.npy -o model.tflite; a model that is already quantized "
-                         "needs those layers replaced")
+        advice = float_op_advice(float_ops(graph))
+        raise ModelError(problem, hint="quantize first: tinykit quantize MODEL --data CALIB.npy "
+                         "-o model.tflite; a model that is already quantized needs those layers "
+                         "replaced" + (f"; {advice}" if advice else ""))
 
 
 def aot_memory_plan(graph: Graph, inplace: Callable[[Graph, Op], bool] | None = None,
@@ -260,6 +283,8 @@ def _layer(graph: Graph, op: Op, supported: bool) -> LayerInfo:
         input_shapes=tuple(t.shape for t in acts),
         output_shape=outs[0].shape if outs else (),
         params=c.params, macs=c.macs, activation_bytes=sum(seen.values()), supported=supported,
+        folded=tuple(f"{k} {i}" for k, i in zip(op.options.get("chain", ()),
+                                                 op.options.get("folded", ()), strict=True)),
     )
 
 
@@ -289,7 +314,9 @@ def analyze(model: str | Path | bytes, config: AnalyzeConfig, *, name: str | Non
     data, graph = _load(model, name)
     if not graph.ops:
         raise ModelError(f"{graph.name}: the model has no ops")
-    check_int8(graph)
+    folded = fold_islands(graph)  # exact float islands: one int8 table each (TFLM runs the ops)
+    check_int8(folded)
+    graph = folded if config.runtime == "aot" else graph
     # TFLM measures its arena in a subprocess while this process does the rest; the AOT C is
     # generated once, then linked (flash) and compiled for its call graph (stack) side by side
     cpu, portable = flash_cpu(board), not board.arch.startswith("cortex-m")

@@ -48,7 +48,8 @@ def _layers_table(a: Analysis, width: int) -> Table:
                      overflow="ellipsis")
     name_width = 28 if wide else max(8, min(20, width - 67))
     for x in a.layers:
-        op = x.op if x.supported else f"[red]{x.op}[/]"
+        op = x.op if not x.folded else f"{x.op}({' '.join(f.split()[0] for f in x.folded[1:-1])})"
+        op = op if x.supported else f"[red]{op}[/]"
         row = [str(x.index), short_layer_name(x.name, name_width), op, str(x.version)]
         row += [" ".join(map(_shape, x.input_shapes))] if wide else []
         row += [_shape(x.output_shape), f"{x.params:,}", f"{x.macs:,}", f"{x.activation_bytes:,}"]

@@ -20,14 +20,15 @@ from tinykit.cgen import banner, c_comment, c_ident, c_literal, c_string
 from tinykit.cgen import c_array as _c_array
 from tinykit.errors import CodegenError, UnsupportedError, UnsupportedOpError
 from tinykit.graph import Graph, Op, Tensor, model_hash
+from tinykit.graph.islands import fold_islands
 from tinykit.ops import SPECS, find_unsupported, unsupported_hint, unsupported_message
 from tinykit.plan import Buffer, MemoryPlan, plan_arena
 from tinykit.resources import templates_dir
 
 _CTYPE = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
-          "float32": "float"}
+          "float32": "float", "bool": "uint8_t"}  # bool: one byte, 0 or 1 (as TFLite)
 _TKTYPE = {"int8": "TK_INT8", "float32": "TK_FLOAT32", "int32": "TK_INT32", "int16": "TK_INT16",
-           "uint8": "TK_UINT8"}
+           "uint8": "TK_UINT8", "bool": "TK_UINT8"}
 _SIZEOF = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "uint32_t": 4,
            "float": 4}
 
@@ -114,6 +115,7 @@ def _const_bytes(decls: list[str]) -> int:
 def generate(graph: Graph, model_bytes: bytes, *, prefix: str = "tk",
              model_file: str | None = None) -> GeneratedModel:
     """Generate model.c/model.h for an int8 graph (see module doc)."""
+    graph = fold_islands(graph)  # exact float islands run as one int8 table each
     problems = find_unsupported("aot", graph)
     if problems:  # a failed check (exit 1), the same line as analyze and build
         raise UnsupportedOpError(unsupported_message("aot", problems),

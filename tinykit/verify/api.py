@@ -19,6 +19,7 @@ from tinykit import reference
 from tinykit.codegen.api import GeneratedModel, generate, write_files
 from tinykit.errors import DataError, ModelError, ToolError
 from tinykit.graph import Graph, Tensor, load_tflite, numpy_dtype
+from tinykit.graph.islands import fold_islands
 from tinykit.toolchain import arm_flash_bytes, build_host
 
 
@@ -53,6 +54,7 @@ class VerifyReport:
     tflm_us: float
     inplace_ops: list[int] = field(default_factory=list)
     timing: str = "median host time of one invoke after a warm-up run"
+    reference: str = "tflm"  # "tflite" for a model with an op TFLM lacks (TILE)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +70,9 @@ def make_inputs(graph: Graph, samples: int, seed: int, data: Path | None) -> np.
     rng = np.random.default_rng(seed)
     if t.dtype == "int8":
         parts = [rng.integers(-128, 128, (samples, *t.shape[1:]), dtype=np.int8)]
+    elif t.dtype == "int32":  # token ids: uniform over [-n, n), negatives wrap around
+        n = token_vocabulary(graph)
+        parts = [rng.integers(-n, n, (samples, *t.shape[1:]), dtype=np.int32)]
     else:
         parts = [rng.standard_normal((samples, *t.shape[1:])).astype(dtype)]
     if data is not None:
@@ -76,6 +81,18 @@ def make_inputs(graph: Graph, samples: int, seed: int, data: Path | None) -> np.
     if len(x) == 0:
         raise DataError("no samples to verify", hint="use --samples N or --data X.npy")
     return x.reshape(len(x), *t.shape[1:])
+
+
+def token_vocabulary(graph: Graph) -> int:
+    """The vocabulary of an int32 (token id) input: the smallest gathered axis of a
+    GATHER with computed indices (an Embedding's table rows), else 128."""
+    sizes = []
+    for op in graph.ops:
+        if op.kind == "GATHER" and len(op.inputs) > 1 and not graph.tensor(op.inputs[1]).is_const:
+            x = graph.tensor(op.inputs[0])
+            axis = int(op.options.get("axis", 0))
+            sizes.append(x.shape[axis + len(x.shape) if axis < 0 else axis])
+    return min(sizes, default=128)
 
 
 def _load_data(path: Path, tensor: Tensor) -> np.ndarray:
@@ -150,7 +167,7 @@ def refuse_float(graph: Graph) -> None:
 
 
 def verify(config: VerifyConfig) -> VerifyReport:
-    graph = load_tflite(config.model)
+    graph = fold_islands(load_tflite(config.model))  # exact float islands: one int8 table each
     refuse_float(graph)
     model = Path(config.model).read_bytes()
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
@@ -174,7 +191,8 @@ def verify(config: VerifyConfig) -> VerifyReport:
             dump_exe = build_host(gen_dir, work / "model_host_dump", dump=True)
             where = first_diff_layer(graph, model, dump_exe, work, x[diff_rows[0]])
         flash = arm_flash_bytes(gen_dir, work / "arm") if config.measure else None
-        arena = reference.measure_arena(model).total if config.measure else 0
+        engine = reference.engine(model)  # TFLM lacks TILE: then TFLite's reference kernels
+        arena = reference.measure_arena(model).total if config.measure and engine == "tflm" else 0
     method = ("arm-none-eabi-size text+rodata+data, cortex-m4 -Os, linked with --gc-sections"
               if flash is not None else "sum of const bytes (arm-none-eabi-gcc missing)")
     return VerifyReport(
@@ -184,5 +202,5 @@ def verify(config: VerifyConfig) -> VerifyReport:
         ram_ratio=round(gen.ram_bytes / arena, 4) if arena else 0.0,
         flash_bytes=flash if flash is not None else gen.const_bytes, flash_method=method,
         const_bytes=gen.const_bytes, model_bytes=len(model), aot_us=round(aot_us, 3),
-        tflm_us=round(ref.us_per_inference, 3), inplace_ops=list(gen.inplace_ops),
+        tflm_us=round(ref.us_per_inference, 3), inplace_ops=list(gen.inplace_ops), reference=engine,
     )
