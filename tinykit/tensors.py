@@ -25,6 +25,7 @@ from tinykit.errors import DataError, UnsupportedError
 from tinykit.graph import Quant, Tensor
 
 INTEGER_TYPES = ("int8", "int16")  # integer I/O tensors tinykit quantizes to and from
+INDEX_TYPES = ("int32",)  # integer inputs taken as they are (token ids), never quantized
 PROBABILITY_ATOL = 1e-3  # sum/range tolerance of float probabilities
 
 
@@ -72,6 +73,33 @@ def dequantize_array(q: ArrayLike, quant: Quant) -> np.ndarray:
     return (quant.scale[0] * (np.asarray(q, np.float64) - quant.zero_point[0])).astype(np.float32)
 
 
+def integral(data: np.ndarray, what: str, dtype: str = "int32") -> np.ndarray:
+    """Integer data (token ids) as ``dtype``: integer arrays, or float arrays that hold
+    only whole numbers; a one-line error names the first value that is not one.
+
+    >>> integral(np.array([[1.0, 2.0]]), "ids.npy")
+    array([[1, 2]], dtype=int32)
+    >>> integral(np.array([0.5, 1.0]), "ids.npy")
+    Traceback (most recent call last):
+    ...
+    tinykit.errors.DataError: ids.npy: value 0.5 at index (0,) is not a whole number; the model takes int32 token ids
+    """
+    data = np.asarray(data)
+    info = np.iinfo(np.dtype(dtype))
+    if np.issubdtype(data.dtype, np.floating):
+        bad = data != np.round(data)
+        if bool(bad.any()):
+            at = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise DataError(f"{what}: value {data[at]:g} at index {at} is not a whole number; "
+                            f"the model takes {dtype} token ids",
+                            hint=f"save the ids as integers: numpy.save(path, ids.astype('{dtype}'))")
+    elif not np.issubdtype(data.dtype, np.integer):
+        raise DataError(f"{what}: has dtype {data.dtype}; the model takes {dtype} token ids")
+    if data.size and (data.min() < info.min or data.max() > info.max):
+        raise DataError(f"{what}: values reach [{data.min()}, {data.max()}], outside {dtype}")
+    return data.astype(dtype)
+
+
 class ModelInput(NamedTuple):
     array: np.ndarray  # in the input tensor's dtype
     quantized: bool  # True when float data was quantized here
@@ -93,13 +121,15 @@ def to_model_input(data: np.ndarray, tensor: Tensor, what: str) -> ModelInput:
             return ModelInput(quantize_array(data, tensor.quant, tensor.dtype), True)
         raise DataError(f"{what}: has dtype {data.dtype}; the model takes {tensor.dtype}",
                         hint=f"give {tensor.dtype} (already quantized) or float samples")
+    if tensor.dtype in INDEX_TYPES:  # token ids (Embedding): never quantized
+        return ModelInput(integral(data, what, tensor.dtype), False)
     if tensor.dtype == "float32":
         if np.issubdtype(data.dtype, np.floating):
             return ModelInput(data.astype(np.float32), False)
         raise DataError(f"{what}: has dtype {data.dtype}; the model takes float32 input",
                         hint="give float samples")
     raise UnsupportedError(f"input tensor {tensor.name!r} has type {tensor.dtype}; "
-                           "tinykit handles int8 and float32 inputs")
+                           "tinykit handles int8, int32 (token ids) and float32 inputs")
 
 
 def to_real(outputs: np.ndarray, tensor: Tensor) -> np.ndarray:

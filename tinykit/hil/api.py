@@ -80,6 +80,12 @@ def make_inputs(config: HilConfig, graph: Graph) -> tuple[np.ndarray, np.ndarray
         return x, labels
     if config.labels is not None:
         raise DataError("--labels needs --data")
+    if graph.input_tensors[0].dtype == "int32":  # token ids: [-n, n), negatives wrap around
+        from tinykit.verify.api import token_vocabulary
+
+        n = token_vocabulary(graph)
+        rng = np.random.default_rng(config.seed)
+        return rng.integers(-n, n, (config.samples, *shape), dtype=np.int32), None
     if graph.input_tensors[0].dtype != "int8":
         rng = np.random.default_rng(config.seed)
         return rng.random((config.samples, *shape), dtype=np.float32), None

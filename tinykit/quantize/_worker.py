@@ -15,6 +15,11 @@ and :mod:`faulthandler` dumps the Python stack there on a fatal signal. It write
 - on success: ``int8.tflite``, ``held.npy``, ``float_out.npy`` and ``result.json``
 - on a known error: ``error.json`` (class name, message, hint), exit 3
 
+A batch job (:func:`tinykit.quantize.isolated.convert_many`: one TensorFlow import
+for several models) has ``batch.json``, the list of its job folders (JOB_DIR/0,
+JOB_DIR/1, ...), each laid out as above; a known error is written in its folder and
+the worker goes on with the next one.
+
 ``TINYKIT_TEST_CRASH=<stage>`` (tests only) raises a real SIGSEGV in native code
 when the worker enters that stage, to test the parent's crash report.
 """
@@ -87,13 +92,15 @@ def run(job_dir: Path) -> None:
     from tinykit.load import check_shape, load_model, model_io_shapes
     from tinykit.quantize.api import calibration_warnings, split
     from tinykit.quantize.convert import convert_float, convert_int8
+    from tinykit.quantize.tokens import calibration_batch
 
     stage("load")
     path = Path(job["model"])
     model = load_model(path)
     (job_dir / "layers.json").write_text(json.dumps(layers_of(model)))
     in_shape, _ = model_io_shapes(model, path.name)
-    batch = check_shape(np.load(job_dir / "data.npy"), in_shape, job["what"]).astype(np.float32)
+    batch = calibration_batch(check_shape(np.load(job_dir / "data.npy"), in_shape, job["what"]),
+                              model, job["what"])  # float32, or token ids (int32 input)
 
     calib_idx, hold_idx = split(len(batch), job["holdout"], job["seed"])
     calib = batch[calib_idx]
@@ -117,19 +124,29 @@ def run(job_dir: Path) -> None:
     stage("done")
 
 
-def main(argv: list[str]) -> int:
+def run_one(job_dir: Path) -> bool:
+    """Run one job; a known error is written to its ``error.json`` (False)."""
     from tinykit.errors import TinykitError
 
-    job_dir = Path(argv[0])
-    # a dup of the log's fd: TensorFlow's own fd juggling can never redirect the dump
-    faulthandler.enable(file=os.fdopen(os.dup(2), "w"), all_threads=True)
     try:
         run(job_dir)
     except TinykitError as exc:
         (job_dir / "error.json").write_text(json.dumps(
             {"class": type(exc).__name__, "message": exc.message, "hint": exc.hint}))
-        return 3
-    return 0
+        return False
+    return True
+
+
+def main(argv: list[str]) -> int:
+    job_dir = Path(argv[0])
+    # a dup of the log's fd: TensorFlow's own fd juggling can never redirect the dump
+    faulthandler.enable(file=os.fdopen(os.dup(2), "w"), all_threads=True)
+    batch = job_dir / "batch.json"
+    if batch.is_file():
+        for name in json.loads(batch.read_text()):
+            run_one(job_dir / name)
+        return 0
+    return 0 if run_one(job_dir) else 3
 
 
 if __name__ == "__main__":

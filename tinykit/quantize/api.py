@@ -16,13 +16,17 @@ per-sample cosine similarity. RMSE and cosine are reported for both kinds.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinykit.errors import CheckFailed, QuantizeError, ReferenceError_
+from tinykit.errors import CheckFailed, QuantizeError, ReferenceError_, TinykitError
+
+if TYPE_CHECKING:
+    from tinykit.quantize.isolated import Converted
 
 IO_MODES = ("int8", "float")
 
@@ -189,6 +193,46 @@ def quantize(model_path: str | Path, data: str | Path | np.ndarray,
     else:
         what, arr = "data", validate_data(data, "data")
     done = convert(path, arr, what, config.io, config.holdout, config.seed)
+    return _finish(path, what, done, t0)
+
+
+def quantize_many(models: Sequence[tuple[str | Path, str | Path | np.ndarray]],
+                  config: QuantizeConfig | None = None) -> list[QuantizeResult | TinykitError]:
+    """:func:`quantize` for several ``(model, data)`` pairs with one TensorFlow
+    import (:func:`tinykit.quantize.isolated.convert_many`): each pair gets its
+    result or the one-line error :func:`quantize` would raise for it."""
+    from tinykit.load import load_data, validate_data
+    from tinykit.load.model import model_kind
+    from tinykit.quantize.isolated import convert_many
+
+    config = config or QuantizeConfig()
+    t0 = time.perf_counter()
+    out: list[QuantizeResult | TinykitError | None] = [None] * len(models)
+    jobs, where = [], []
+    for i, (model_path, data) in enumerate(models):
+        try:
+            path = Path(model_path)
+            model_kind(path)
+            if isinstance(data, str | Path):
+                what, arr = Path(data).name, load_data(data)
+            else:
+                what, arr = "data", validate_data(data, "data")
+        except TinykitError as exc:
+            out[i] = exc
+            continue
+        jobs.append((path, arr, what))
+        where.append(i)
+    for i, (path, _, what), done in zip(where, jobs, convert_many(
+            jobs, config.io, config.holdout, config.seed), strict=True):
+        try:
+            out[i] = done if isinstance(done, TinykitError) else _finish(path, what, done, t0)
+        except TinykitError as exc:
+            out[i] = exc
+    return [r for r in out if r is not None]
+
+
+def _finish(path: Path, what: str, done: Converted, t0: float) -> QuantizeResult:
+    """The checks and the agreement run after the worker converted ``path``."""
     aot_note = check_runnable(done.tflite, path.stem)
     try:
         agreement = _agreement(done.tflite, done.held, done.float_out, done.on, what)
@@ -202,22 +246,32 @@ def quantize(model_path: str | Path, data: str | Path | np.ndarray,
 
 def check_runnable(tflite: bytes, name: str) -> tuple[str, ...]:
     """Raise :class:`NotRunnable` when TF left ops in float (``analyze`` would refuse
-    the model) or when TFLM, the reference, has no kernel for an op. Returns a warning
-    when only the AOT runtime (analyze's and build's default) cannot run an op."""
+    the model) or when neither runtime runs an op. Returns a warning when only one
+    runtime runs every op (TFLM lacks TILE: TFLite is then the reference)."""
     from tinykit.analyze.api import float_message
     from tinykit.graph import parse_tflite
+    from tinykit.graph.islands import fold_islands
     from tinykit.ops import find_unsupported, unsupported_hint, unsupported_message
 
     graph = parse_tflite(tflite, name)
-    problem = float_message(graph)
+    folded = fold_islands(graph)  # exact float islands (NEG, SQUARE, ...) run as int8 tables
+    problem = float_message(folded)
     if problem:
-        raise NotRunnable(problem, tflite, hint="replace the layers TensorFlow cannot quantize "
-                          "(LayerNormalization, attention) with int8-friendly ones")
+        from tinykit.analyze.api import float_op_advice, float_ops
+        from tinykit.quantize.rnn import float_hint
+
+        ops = float_ops(folded)
+        raise NotRunnable(problem, tflite, hint=float_hint(folded, ops) or float_op_advice(ops) or (
+            "replace the layers TensorFlow left in float with int8-friendly ones (README "
+            "'Keras layers')"))
     missing = find_unsupported("tflm", graph)
-    if missing:
+    aot = find_unsupported("aot", folded)
+    if missing and aot:  # neither runtime runs it
         raise NotRunnable(f"{name}: {unsupported_message('tflm', missing)}", tflite,
                           hint=unsupported_hint("tflm", graph.ops))
-    aot = find_unsupported("aot", graph)
+    if missing:  # TILE (UpSampling2D): the AOT runtime runs it, TFLite is the reference
+        return (f"{name}: {unsupported_message('tflm', missing)}; the aot runtime (analyze's "
+                "and build's default) runs every op",)
     if aot:
         return (f"{name}: {unsupported_message('aot', aot)}; analyze and build need "
                 "--runtime tflm (real boards only)",)

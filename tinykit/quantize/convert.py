@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinykit.errors import QuantizeError
+from tinykit.quantize.rnn import conversion_failed, left_in_float, lost_unread_output
 from tinykit.tf import import_tf, quiet
 
 __all__ = ["convert_float", "convert_int8", "fix_batch", "import_tf"]
@@ -35,26 +36,47 @@ def convert_int8(model: Any, calibration: np.ndarray, io: str = "int8") -> bytes
     tf = import_tf()
     with quiet():
         fixed = fix_batch(model, tf)
-    calib = np.asarray(calibration, dtype=np.float32)
+    calib = np.asarray(calibration)  # in the input's dtype: int32 token ids stay integers
+    if not np.issubdtype(calib.dtype, np.integer):
+        calib = calib.astype(np.float32)
 
     def representative() -> Any:
         for sample in calib:
             yield [sample[None, ...]]
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(fixed)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    if io == "int8":
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
-    elif io != "float":
+    if io not in ("int8", "float"):
         raise QuantizeError(f"unknown --io {io!r}; expected int8 or float")
-    with quiet():  # a QuantizeError carries what TensorFlow printed as a note
+
+    def convert(new_quantizer: bool) -> bytes:
+        conv = tf.lite.TFLiteConverter.from_keras_model(fixed)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = representative
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.experimental_new_quantizer = new_quantizer
+        if io == "int8":
+            conv.inference_input_type = tf.int8
+            conv.inference_output_type = tf.int8
+        with quiet():  # a QuantizeError carries what TensorFlow printed as a note
+            try:
+                return bytes(conv.convert())
+            except Exception as exc:  # the converter's messages are many lines long
+                raise conversion_failed(exc, _layers(model)) from None
+
+    tflite = convert(new_quantizer=True)
+    if lost_unread_output(tflite):  # TF's MLIR quantizer, at random: see tinykit.quantize.rnn
         try:
-            return bytes(conv.convert())
-        except Exception as exc:  # the converter's messages are many lines long
-            raise QuantizeError(f"TFLite conversion failed: {_first_line(exc)}") from None
+            legacy = convert(new_quantizer=False)
+        except QuantizeError:
+            return tflite
+        if not left_in_float(legacy):
+            return legacy
+    return tflite
+
+
+def _layers(model: Any) -> list[tuple[str, str]]:
+    from tinykit.quantize._worker import layers_of  # a pure walk over the Keras layers
+
+    return [(name, cls) for name, cls in layers_of(model)]
 
 
 def convert_float(model: Any) -> bytes:

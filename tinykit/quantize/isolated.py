@@ -167,48 +167,95 @@ def _known_error(job: Path, log_text: str) -> TinykitError:
     return exc
 
 
+def _write_job(job: Path, model: Path, data: np.ndarray, what: str, io: str, holdout: float,
+               seed: int) -> None:
+    job.mkdir(parents=True, exist_ok=True)
+    np.save(job / "data.npy", np.ascontiguousarray(data))
+    (job / "job.json").write_text(json.dumps(
+        {"model": str(Path(model).resolve()), "io": io, "holdout": holdout, "seed": seed,
+         "what": what}))
+
+
+def _spawn(job: Path, log: Path, model: Path) -> int:
+    """Run the worker on ``job`` with its output in ``log``; its exit code."""
+    env = {**TF_ENV, **os.environ, PASSTHROUGH_ENV: "1", "PYTHONFAULTHANDLER": "1"}
+    with open(log, "ab") as sink:
+        try:
+            return subprocess.run([sys.executable, "-m", "tinykit.quantize._worker", str(job)],
+                                  stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, env=env,
+                                  timeout=TIMEOUT_S).returncode
+        except subprocess.TimeoutExpired:
+            what = f"TensorFlow did not finish converting {model.name} within {TIMEOUT_S:.0f} s"
+            raise QuantizeError(f"{what}; its output is in {_keep_log(log, model, what)}"
+                                ) from None
+
+
+def _collect(job: Path, model: Path, returncode: int, log: Path) -> Converted:
+    """What the worker left in ``job``: the converted model, or the one-line error."""
+    log_text = log.read_text("utf-8", "replace")
+    if (job / "error.json").is_file():
+        raise _known_error(job, log_text)
+    if returncode != 0:
+        stage_file = job / "stage"
+        stage = stage_file.read_text() if stage_file.is_file() else "load"
+        layers_file = job / "layers.json"
+        layers = ([(n, c) for n, c in json.loads(layers_file.read_text())]
+                  if layers_file.is_file() else None)
+        kept = _keep_log(log, model, f"the worker ended with {_signal_name(returncode)} "
+                         f"in the {stage} step")
+        if returncode > 0 and "Traceback" in log_text:  # a Python exception: a bug
+            last = [ln for ln in log_text.splitlines() if ln.strip()][-1]
+            raise QuantizeError(f"the quantize worker failed unexpectedly at the {stage} "
+                                f"step: {last.strip()}; its output is in {kept}",
+                                hint="this is a tinykit bug: please report it with the log")
+        raise crash_message(model.name, stage, _signal_name(returncode), layers, kept)
+    result = json.loads((job / "result.json").read_text())
+    return Converted(tflite=(job / "int8.tflite").read_bytes(),
+                     float_bytes=int(result["float_bytes"]),
+                     calibration_samples=int(result["calibration_samples"]),
+                     holdout_samples=int(result["holdout_samples"]), on=result["on"],
+                     held=np.load(job / "held.npy"), float_out=np.load(job / "float_out.npy"),
+                     warnings=tuple(result.get("warnings", ())))
+
+
 def convert(model: Path, data: np.ndarray, what: str, io: str, holdout: float,
             seed: int) -> Converted:
     """Load ``model``, split ``data``, convert to int8 and run the float model on the
     held-back samples, all in the worker; a crash raises one-line :class:`QuantizeError`."""
     with tempfile.TemporaryDirectory(prefix="tinykit-quantize-") as tmp:
         job = Path(tmp)
-        np.save(job / "data.npy", np.ascontiguousarray(data))
-        (job / "job.json").write_text(json.dumps(
-            {"model": str(Path(model).resolve()), "io": io, "holdout": holdout, "seed": seed,
-             "what": what}))
-        env = {**TF_ENV, **os.environ, PASSTHROUGH_ENV: "1", "PYTHONFAULTHANDLER": "1"}
+        _write_job(job, model, data, what, io, holdout, seed)
         log = job / "worker.log"
-        with open(log, "wb") as sink:
-            try:
-                proc = subprocess.run([sys.executable, "-m", "tinykit.quantize._worker", str(job)],
-                                      stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, env=env,
-                                      timeout=TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                what = f"TensorFlow did not finish converting {model.name} within {TIMEOUT_S:.0f} s"
-                raise QuantizeError(f"{what}; its output is in {_keep_log(log, model, what)}"
-                                    ) from None
-        log_text = log.read_text("utf-8", "replace")
-        if proc.returncode == 3 and (job / "error.json").is_file():
-            raise _known_error(job, log_text)
-        if proc.returncode != 0:
-            stage_file = job / "stage"
-            stage = stage_file.read_text() if stage_file.is_file() else "load"
-            layers_file = job / "layers.json"
-            layers = ([(n, c) for n, c in json.loads(layers_file.read_text())]
-                      if layers_file.is_file() else None)
-            kept = _keep_log(log, model, f"the worker ended with {_signal_name(proc.returncode)} "
-                             f"in the {stage} step")
-            if proc.returncode > 0 and "Traceback" in log_text:  # a Python exception: a bug
-                last = [ln for ln in log_text.splitlines() if ln.strip()][-1]
-                raise QuantizeError(f"the quantize worker failed unexpectedly at the {stage} "
-                                    f"step: {last.strip()}; its output is in {kept}",
-                                    hint="this is a tinykit bug: please report it with the log")
-            raise crash_message(model.name, stage, _signal_name(proc.returncode), layers, kept)
-        result = json.loads((job / "result.json").read_text())
-        return Converted(tflite=(job / "int8.tflite").read_bytes(),
-                         float_bytes=int(result["float_bytes"]),
-                         calibration_samples=int(result["calibration_samples"]),
-                         holdout_samples=int(result["holdout_samples"]), on=result["on"],
-                         held=np.load(job / "held.npy"), float_out=np.load(job / "float_out.npy"),
-                         warnings=tuple(result.get("warnings", ())))
+        return _collect(job, model, _spawn(job, log, model), log)
+
+
+def convert_many(jobs: list[tuple[Path, np.ndarray, str]], io: str, holdout: float,
+                 seed: int) -> list[Converted | TinykitError]:
+    """:func:`convert` for several ``(model, data, data name)`` jobs with one
+    TensorFlow import: one worker converts them in turn. Each job gets its
+    :class:`Converted` or its one-line error; when a model crashes the worker, that
+    job gets the crash report and the jobs after it run in a new worker."""
+    done: dict[int, Converted | TinykitError] = {}
+    pending = list(range(len(jobs)))
+    while pending:
+        with tempfile.TemporaryDirectory(prefix="tinykit-quantize-") as tmp:
+            root = Path(tmp)
+            for i in pending:
+                _write_job(root / str(i), *jobs[i], io, holdout, seed)
+            (root / "batch.json").write_text(json.dumps([str(i) for i in pending]))
+            log = root / "worker.log"
+            returncode = _spawn(root, log, jobs[pending[0]][0])
+            left = [i for i in pending if not ((root / str(i) / "result.json").is_file()
+                                               or (root / str(i) / "error.json").is_file())]
+            for i in pending:
+                if i in left[:1] or i not in left:
+                    try:
+                        done[i] = _collect(root / str(i), jobs[i][0],
+                                           returncode if i in left else 0, log)
+                    except TinykitError as exc:
+                        done[i] = exc
+            if left and returncode == 0:  # cannot happen: the worker ran every job
+                raise QuantizeError(f"the quantize worker skipped {jobs[left[0]][0].name}",
+                                    hint="this is a tinykit bug: please report it")
+            pending = left[1:]
+    return [done[i] for i in range(len(jobs))]

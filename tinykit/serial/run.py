@@ -74,6 +74,8 @@ class RunReport:
 
 def prepare_input(x: np.ndarray, info: DeviceInfo) -> tuple[np.ndarray, bool]:
     """The device input array and whether float data had to be quantized."""
+    from tinykit.tensors import INDEX_TYPES, integral
+
     spec = info.input
     n = int(np.prod(spec.shape)) if spec.shape else 1
     if x.size != n:
@@ -81,6 +83,8 @@ def prepare_input(x: np.ndarray, info: DeviceInfo) -> tuple[np.ndarray, bool]:
             f"input has {x.size} values of shape {list(x.shape)}, the device's model wants "
             f"{n} ({list(spec.shape)})"
         )
+    if spec.dtype in INDEX_TYPES:  # token ids: whole numbers, never quantized
+        return integral(x, "input", spec.dtype).reshape(spec.shape), False
     if np.issubdtype(x.dtype, np.floating) and spec.dtype != "float32":
         return quantize_input(x, spec).reshape(spec.shape), True
     if x.dtype != np.dtype(spec.dtype):
