@@ -12,10 +12,13 @@ PYTEST_ARGS ?=
 
 setup: $(STAMP) tools
 
+# tf_keras (Keras 2) builds the tests' fused UNIDIRECTIONAL_SEQUENCE_LSTM models; --no-deps: its
+# only requirement is the 'tensorflow' dist, and tensorflow-cpu already provides that module.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --no-deps 'tf_keras>=2.21,<2.22'
 	touch $(STAMP)
 
 # Debian tools: installed with apt when missing (as root), else the exact command is printed.

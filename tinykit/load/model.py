@@ -54,16 +54,49 @@ def load_model(path: str | Path) -> Any:
     with quiet():
         try:
             if kind == "keras":
-                model = tf.keras.models.load_model(str(p), compile=False)
+                keras = keras_for(p, tf)
+                model = keras.models.load_model(str(p), compile=False)
             else:
                 model = _wrap_saved_model(tf, p)
         except (ModelError, UnsupportedError):
             raise
         except Exception as exc:  # Keras/TF raise many types with long messages
             raise ModelError(f"{p.name}: cannot load the model ({_why(exc)})", hint=_HINT) from None
-    if not isinstance(model, tf.keras.Model):
+    if not isinstance(model, keras.Model if kind == "keras" else tf.keras.Model):
         raise ModelError(f"{p.name}: holds a {type(model).__name__}, not a Keras model", hint=_HINT)
     return model
+
+
+def h5_keras_major(path: Path) -> int | None:
+    """The Keras major version that wrote an HDF5 model (its ``keras_version``
+    attribute), or None (not HDF5, or no such attribute)."""
+    if path.suffix.lower() not in (".h5", ".hdf5"):
+        return None
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            version = f.attrs.get("keras_version")
+    except Exception:  # not an HDF5 file: Keras's own loader says so in one line
+        return None
+    if isinstance(version, bytes):
+        version = version.decode()
+    head = str(version).split(".")[0] if version is not None else ""
+    return int(head) if head.isdigit() else None
+
+
+def keras_for(path: Path, tf: Any) -> Any:
+    """The Keras that loads ``path``: Keras 2 (the ``tf_keras`` package) for an HDF5
+    file written by Keras 2, whose LSTM Keras 3 cannot load (``time_major``) and
+    which the converter fuses into UNIDIRECTIONAL_SEQUENCE_LSTM; else TF's Keras 3."""
+    if h5_keras_major(path) == 2:
+        try:
+            import tf_keras
+        except ImportError:
+            raise ModelError(f"{path.name}: written by Keras 2, which needs the tf_keras package",
+                             hint="pip install tf_keras (the version matching TensorFlow)") from None
+        return tf_keras
+    return tf.keras
 
 
 def _wrap_saved_model(tf: Any, p: Path) -> Any:

@@ -63,6 +63,5 @@ TFLM_ONLY: dict[str, TflmOp] = {
     "SQRT": TflmOp(2, "AddSqrt", _MATH),
     "SQUARE": TflmOp(2, "AddSquare", _MATH),
     "SVDF": TflmOp(4, "AddSvdf", _MATH),
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": TflmOp(1, "AddUnidirectionalSequenceLSTM", _MATH),
     "ZEROS_LIKE": TflmOp(1, "AddZerosLike", _MOVE),
 }

@@ -22,9 +22,20 @@ def _first_line(exc: BaseException) -> str:
 def fix_batch(model: Any, tf: Any) -> Any:
     """A Keras model whose input batch is fixed to 1, so the converter emits no
     SHAPE/STRIDED_SLICE/PACK ops for a dynamic batch."""
+    keras = keras_of(model, tf)
     shape = tuple(model.inputs[0].shape[1:])
-    inp = tf.keras.Input(shape=shape, batch_size=1, dtype=model.inputs[0].dtype)
-    return tf.keras.Model(inp, model(inp))
+    inp = keras.Input(shape=shape, batch_size=1, dtype=model.inputs[0].dtype)
+    return keras.Model(inp, model(inp))
+
+
+def keras_of(model: Any, tf: Any) -> Any:
+    """The Keras package a model belongs to: ``tf_keras`` (Keras 2, loaded from a
+    Keras-2 .h5 by :func:`tinykit.load.load_model`) or TF's Keras 3."""
+    if type(model).__module__.split(".")[0] == "tf_keras":
+        import tf_keras
+
+        return tf_keras
+    return tf.keras
 
 
 def convert_int8(model: Any, calibration: np.ndarray, io: str = "int8") -> bytes:

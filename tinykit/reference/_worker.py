@@ -61,6 +61,9 @@ class _TfliteInterpreter:
     def invoke(self) -> None:
         self.tf.invoke()
 
+    def reset(self) -> None:
+        self.tf.reset_all_variables()
+
     def get_output(self, i: int) -> np.ndarray:
         return self.tf.get_tensor(self.tf.get_output_details()[i]["index"])
 
@@ -92,7 +95,11 @@ def main(argv: list[str]) -> int:
         interp.print_allocations()
         return 0
     data = np.load(argv[3])
+    # Every sample starts from a fresh model state: a VARIABLE tensor (the hidden and cell
+    # state of UNIDIRECTIONAL_SEQUENCE_LSTM) would otherwise carry one sample into the next,
+    # and the AOT kernel resets it (hidden = zero point, cell = 0) in each tk_model_invoke.
     if cmd == "tensors":
+        interp.reset()
         interp.set_input(data.reshape(in_shape), 0)
         interp.invoke()
         wanted = [int(i) for i in argv[5].split(",") if i]
@@ -105,6 +112,7 @@ def main(argv: list[str]) -> int:
         interp.set_input(data[0].reshape(in_shape), 0)
         interp.invoke()
     for sample in data:
+        interp.reset()
         interp.set_input(sample.reshape(in_shape), 0)
         t0 = time.perf_counter()
         interp.invoke()

@@ -493,6 +493,34 @@ TkStatus tk_select_s32(const TkIndexParams *p, const uint8_t *cond, const int32_
 TkStatus tk_gather_idx_s8(const TkGatherParams *p, const int8_t *in, const int32_t *idx,
                           int8_t *out);
 
+/* --- UNIDIRECTIONAL_SEQUENCE_LSTM (tk_lstm.c) ------------------------------------ */
+
+/* Gate index of the per-gate arrays of TkLstmParams. */
+enum { TK_LSTM_INPUT = 0, TK_LSTM_FORGET = 1, TK_LSTM_CELL = 2, TK_LSTM_OUTPUT = 3 };
+
+/* TFLM's integer (8x8->16) LSTM, batch 1: weights [n_cell][n_input] and
+ * [n_cell][n_cell]; b_in/b_rec: bias with the input / hidden zero point folded
+ * in; (m_*, s_*): multipliers computed at generation time (TFLM's Prepare);
+ * table: TFLite's 256-entry uint16 sigmoid table. */
+typedef struct TkLstmParams {
+  int32_t steps, n_input, n_cell;
+  int32_t hidden_zp;
+  int32_t cell_clip; /* quantized; 0: no clipping */
+  int32_t cell_tanh_mult, cell_tanh_shift;
+  const int8_t *w_in[4];
+  const int8_t *w_rec[4];
+  const int32_t *b_in[4];
+  const int32_t *b_rec[4];
+  int32_t m_in[4], s_in[4], m_rec[4], s_rec[4];
+  int32_t m_forget, s_forget, m_input, s_input, m_hidden, s_hidden;
+  const uint16_t *table;
+} TkLstmParams;
+
+/* input [steps][n_input] -> output [steps][n_cell]; hidden (int8) and cell
+ * (int16) hold the state (n_cell each), reset at the start of every call. */
+TkStatus tk_lstm_s8(const TkLstmParams *p, const int8_t *input, int8_t *hidden, int16_t *cell,
+                    int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
