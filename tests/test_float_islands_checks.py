@@ -10,7 +10,15 @@ import pytest
 
 from tinykit.analyze.api import float_message, float_op_advice, float_ops
 from tinykit.graph import Graph, Op, Quant, Tensor
-from tinykit.graph.islands import ISLAND, find_islands, fold_islands, island_table, quantize_s8
+from tinykit.graph.islands import (
+    EXACT_UNARY,
+    ISLAND,
+    find_islands,
+    fold_islands,
+    island_table,
+    quantize_s8,
+    round_to_nearest,
+)
 from tinykit.ops import SPECS, find_unsupported
 
 pytestmark = pytest.mark.unit
@@ -42,7 +50,8 @@ def _chain(*middle: str) -> Graph:
     return _graph(ops, {i: F for i in range(1, last + 1)}, (last + 2,))
 
 
-@pytest.mark.parametrize("middle", [("NEG",), ("SQUARE",), ("NEG", "ABS", "RELU6"), ("RELU",), ()])
+@pytest.mark.parametrize("middle", [("NEG",), ("SQUARE",), ("NEG", "ABS", "RELU6"), ("RELU",), (),
+                                    ("FLOOR",), ("CEIL",), ("ROUND",), ("NEG", "ROUND"), ("SIGN",)])
 def test_an_exact_unary_chain_folds_into_one_int8_op(middle: tuple[str, ...]) -> None:
     graph = _chain(*middle)
     assert float_message(graph) is not None  # refused as it stands
@@ -129,3 +138,41 @@ def test_affine_quantize_rounds_halves_away_from_zero_in_float32() -> None:
     assert quantize_s8(np.asarray([below, -below], np.float32), 1.0, 0).tolist() == [0, 0]
     assert quantize_s8(np.asarray([np.inf, -np.inf, 1e30], np.float32), 0.1, 0).tolist() == \
         [127, -128, 127]
+
+
+def test_round_is_tflm_round_to_nearest_halves_to_even() -> None:
+    """EXACT_UNARY["ROUND"] (np.rint) against a step-by-step port of TFLM's RoundToNearest:
+    every dequantized int8 value of 40 scales (halves among them), every half in
+    [-300, 300], float32 edges and 20000 random float32 bit patterns."""
+    rng = np.random.default_rng(0)
+    parts = [np.arange(-300, 300, dtype=np.float32) + np.float32(0.5),
+             np.asarray([0.0, -0.0, 2.0**23 + 1, -(2.0**23) - 1, 2.0**40, -1e-30,
+                         np.nextafter(np.float32(0.5), np.float32(0))], np.float32)]
+    for scale in [0.5, 0.25, 0.125, 1.5, 0.1, 0.05, *rng.uniform(1e-3, 2.0, 34)]:
+        zp = int(rng.integers(-128, 128))
+        parts.append(np.float32(scale) * (np.arange(-128, 128) - zp).astype(np.float32))
+    bits = rng.integers(0, 2**32, 20000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    parts.append(bits[np.isfinite(bits) & (np.abs(bits) < 2.0**31)])
+    v = np.concatenate(parts).astype(np.float32)
+    want = [round_to_nearest(float(x)) for x in v]
+    assert EXACT_UNARY["ROUND"](v).astype(np.float32).tolist() == want
+
+
+def test_floor_ceil_round_tables() -> None:
+    """Input scale 0.5, zero point 0: every int8 input is k/2, so ties are everywhere."""
+    x = Tensor(0, "x", (4,), "int8", Quant((0.5,), (0,)))
+    q = np.arange(-128, 128)
+    real = q / 2
+    for kind, fn in (("FLOOR", np.floor), ("CEIL", np.ceil), ("ROUND", np.rint)):
+        got = island_table(x, x, ("DEQUANTIZE", kind, "QUANTIZE")).astype(int)
+        assert got.tolist() == np.clip(2 * fn(real), -128, 127).astype(int).tolist(), kind
+    rnd = island_table(x, x, ("DEQUANTIZE", "ROUND", "QUANTIZE")).astype(int)
+    assert [rnd[128 + k] // 2 for k in (-5, -3, -1, 1, 3, 5)] == [-2, -2, 0, 0, 2, 2]  # to even
+
+
+def test_sign_table() -> None:
+    x = Tensor(0, "x", (4,), "int8", Quant((0.05,), (3,)))
+    y = Tensor(1, "y", (4,), "int8", Quant((1 / 127,), (0,)))
+    got = island_table(x, y, ("DEQUANTIZE", "SIGN", "QUANTIZE")).astype(int)
+    want = np.sign(np.arange(-128, 128) - 3) * 127
+    assert got.tolist() == want.tolist()  # the zero point gives 0 (np.sign(-0.0) too)

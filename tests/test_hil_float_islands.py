@@ -5,12 +5,11 @@ NEG, folded into an int8 table) end to end on qemu-m4 through the real parts:
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from aot_helpers import quantized
-from test_hil_qemu import build_and_flash, emulator_state, tinykit  # noqa: F401 (module fixture)
+from hil_helpers import hil_bit_exact
+from test_hil_qemu import emulator_state  # noqa: F401 (module fixture)
 
 from tinykit.graph import parse_tflite
 from tinykit.graph.islands import ISLAND, fold_islands
@@ -29,11 +28,4 @@ def test_layernorm_model_bit_exact_on_qemu_m4(tmp_path):
     assert "NEG" in {op.kind for op in graph.ops}
     assert ISLAND in {op.kind for op in fold_islands(graph).ops}
     (model := tmp_path / "layernorm.tflite").write_bytes(tflite)
-    _, port = build_and_flash(model, "qemu-m4", tmp_path / "fw")
-    data = tmp_path / "data.npy"
-    np.save(data, np.random.default_rng(3).integers(-128, 128, (12, 6, 8), dtype=np.int8))
-    r = tinykit("test", str(model), "--port", port, "--data", str(data), "--timeout", "60",
-                "--json")
-    assert r.returncode == 0, r.stdout + r.stderr
-    result = json.loads(r.stdout)
-    assert result["bit_exact"] and result["samples"] == 12
+    hil_bit_exact(model, np.random.default_rng(3).integers(-128, 128, (12, 6, 8), dtype=np.int8))

@@ -6,11 +6,10 @@ bit-exact with the reference. The models come from the host tier's session cache
 
 from __future__ import annotations
 
-import json
-
 import keras_layers as kl
 import pytest
-from test_hil_qemu import build_and_flash, emulator_state, tinykit  # noqa: F401 (module fixture)
+from hil_helpers import hil_bit_exact
+from test_hil_qemu import emulator_state  # noqa: F401 (module fixture)
 
 pytestmark = pytest.mark.emu  # PlatformIO + QEMU
 
@@ -26,9 +25,5 @@ def table(tmp_path_factory: pytest.TempPathFactory) -> dict[str, kl.Quantized]:
 def test_table_model_bit_exact_on_qemu_m4(table, tmp_path, name):
     q = table[name]
     assert q.tflite is not None, q.result
-    _, port = build_and_flash(q.tflite, "qemu-m4", tmp_path / "fw")
-    r = tinykit("test", str(q.tflite), "--port", port, "--samples", "6", "--timeout", "60",
-                "--json")
-    assert r.returncode == 0, r.stdout + r.stderr
-    result = json.loads(r.stdout)
-    assert result["bit_exact"] and result["samples"] == 6 and result["mismatches"] == 0
+    (model := tmp_path / q.tflite.name).write_bytes(q.tflite.read_bytes())  # fw/ beside it
+    hil_bit_exact(model, 6)

@@ -22,17 +22,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from aot_helpers import quantized
-from arm_harness import build_elf, run_qemu
-from test_kernels_arm import main_c, parse_outputs
-from test_kernels_issue10_ops import sweep
+from aot_helpers import aot_graph, check, check_on_qemu, quantized
 
-from tinykit import reference
-from tinykit.codegen.api import generate, write_files
 from tinykit.graph import parse_tflite
 from tinykit.graph.islands import ISLAND, fold_islands
-from tinykit.ops import SPECS, find_unsupported
-from tinykit.verify.api import VerifyConfig, verify
+from tinykit.ops import find_unsupported
 
 pytestmark = pytest.mark.host  # TF conversion + gcc; the QEMU runs are marked emu
 
@@ -93,15 +87,8 @@ def model(name: str, seed: int) -> bytes:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_host_bit_exact(name: str, seed: int, tmp_path: Path) -> None:
     tflite = model(name, seed)
-    graph = parse_tflite(tflite, name)
-    kinds = {op.kind for op in graph.ops}
-    assert EXPECT[name] <= kinds, kinds
-    assert all(SPECS[op.kind].check(graph, op) is None for op in graph.ops)
-    (path := tmp_path / f"{name}.tflite").write_bytes(tflite)
-    np.save(data := tmp_path / "sweep.npy", sweep(graph.input_tensors[0].shape[1:]))
-    report = verify(VerifyConfig(path, samples=60, seed=seed, data=data, measure=False))
-    assert report.bit_exact, (f"{report.mismatches} differ (max {report.max_abs_diff}), "
-                              f"first at {report.first_diff_layer}")
+    aot_graph(tflite, name, EXPECT[name])
+    check(tflite, tmp_path, name, samples=60, seed=seed, sweep_inputs=True)
 
 
 @pytest.mark.parametrize(("layer", "float_op"), [("LayerNormalization", "NEG"),
@@ -127,26 +114,12 @@ def test_normalization_layers_that_keep_a_float_op(layer: str, float_op: str,
     assert [o.options["chain"] for o in folded.ops if o.kind == ISLAND] == [
         ("DEQUANTIZE", float_op, "QUANTIZE")]
     assert find_unsupported("aot", folded) == []
-    (path := tmp_path / f"{layer}.tflite").write_bytes(tflite)
-    np.save(data := tmp_path / "sweep.npy", sweep(graph.input_tensors[0].shape[1:]))
-    report = verify(VerifyConfig(path, samples=40, seed=0, data=data, measure=False))
-    assert report.bit_exact, (f"{report.mismatches} differ (max {report.max_abs_diff}), "
-                              f"first at {report.first_diff_layer}")
+    check(tflite, tmp_path, layer, samples=40, seed=0, sweep_inputs=True)
 
 
 @pytest.mark.emu
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_cortex_m4_bit_exact(name: str, tmp_path: Path) -> None:
-    """Generated C linked bare-metal for Cortex-M4 (mps2-an386), -O2, on QEMU."""
-    tflite = model(name, 0)
-    graph = parse_tflite(tflite, name)
-    gen = generate(graph, tflite, model_file=f"{name}.tflite")
-    write_files(gen, tmp_path / "gen")
-    shape = graph.input_tensors[0].shape[1:]
-    x = np.concatenate([sweep(shape), np.random.default_rng(5).integers(-128, 128, (4, *shape),
-                                                                          dtype=np.int8)])
-    want = np.ascontiguousarray(reference.run(tflite, x).outputs.reshape(len(x), -1))
-    elf = build_elf(tmp_path / "gen", tmp_path, main_c(x), cpu="cortex-m4", opt="-O2")
-    got = parse_outputs(run_qemu(elf, "cortex-m4", icount=False, timeout=120), len(x), want.shape[1])
-    bad = [i for i in range(len(x)) if not np.array_equal(got[i], want[i])]
-    assert not bad, f"samples {bad} differ from TFLM"
+    """Generated C linked bare-metal for Cortex-M4 (mps2-an386), -O2, on QEMU: every
+    int8 value at every position and 4 random inputs."""
+    check_on_qemu(model(name, 0), tmp_path, name)

@@ -1,7 +1,8 @@
 """Float islands that fold into one int8 lookup table.
 
 TF 2.21 leaves some element-wise ops in float in a full-int8 conversion (the NEG of
-``-x`` and of LayerNormalization's -mean, the SQUARE of RMSNormalization), between a
+``-x`` and of LayerNormalization's -mean, the SQUARE of RMSNormalization, FLOOR, CEIL,
+ROUND and SIGN of ``tf.math.floor/ceil/round/sign``), between a
 DEQUANTIZE and a QUANTIZE. When such a chain reads one int8 tensor, applies only
 unary float ops whose float32 result is exactly reproducible (:data:`EXACT_UNARY`),
 and ends in a QUANTIZE to int8 with no other reader of the float tensors, each int8
@@ -34,14 +35,37 @@ ISLAND = "FLOAT_ISLAND"
 _f32 = np.float32
 
 # Unary float32 ops whose TFLM float kernels compute an exactly reproducible result:
-# a sign flip, one IEEE multiply, or a comparison (no library call, no reassociation).
+# a sign flip, one IEEE multiply, a comparison, or rounding to an integer (exact in
+# float32: no library approximation, no reassociation).
 EXACT_UNARY: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "NEG": lambda x: -x,  # TFLM elementwise/neg: -input
     "SQUARE": lambda x: x * x,  # TFLM elementwise: x * x in float
     "ABS": np.abs,  # std::abs
     "RELU": lambda x: np.maximum(x, _f32(0.0)),  # ReluFloat: val < 0 ? 0 : val
     "RELU6": lambda x: np.minimum(np.maximum(x, _f32(0.0)), _f32(6.0)),  # Relu6Float
+    "FLOOR": np.floor,  # TFLM floor.cc: std::floor
+    "CEIL": np.ceil,  # TFLM ceil.cc: std::ceil
+    "ROUND": np.rint,  # TFLM round.cc: RoundToNearest, halves to even (see round_to_nearest)
+    # TFLite sign.cc: (0 < x) - (x < 0). TFLM has no SIGN kernel: a model holding one is
+    # checked against TFLite's reference kernels (tinykit.reference.engine).
+    "SIGN": np.sign,
 }
+
+
+def round_to_nearest(v: float) -> float:
+    """TFLM's ``reference_ops::RoundToNearest`` on one float32, step by step: floor,
+    then up when the rest is over a half, or exactly a half and the floor odd. It equals
+    ``np.rint`` (halves to even): tests/test_float_islands_checks.py compares them.
+
+    >>> [round_to_nearest(v) for v in (-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 2.25, -0.75)]
+    [-2.0, -2.0, 0.0, 0.0, 2.0, 2.0, 2.0, -1.0]
+    """
+    value = _f32(v)
+    floor_val = np.floor(value)
+    diff = _f32(value - floor_val)
+    if diff < _f32(0.5) or (diff == _f32(0.5) and int(floor_val) % 2 == 0):
+        return float(floor_val)
+    return float(_f32(floor_val + _f32(1.0)))
 
 
 def _per_tensor_int8(t: Tensor) -> bool:

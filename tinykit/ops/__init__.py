@@ -74,7 +74,21 @@ def unsupported_reason(runtime: str, op: Op, graph: Graph | None = None) -> str 
             return SPECS[op.kind].check(graph, op)
         except (ValueError, KeyError, IndexError, AssertionError) as exc:
             return f"cannot be read ({type(exc).__name__}: {exc})"
+    if runtime == "tflm" and graph is not None:
+        return _tflm_dtype_reason(graph, op)
     return None
+
+
+def _tflm_dtype_reason(graph: Graph, op: Op) -> str | None:
+    """Why TFLM's kernel refuses this op's dtype (``OpSpec.tflm_dtypes``), or None."""
+    spec = SPECS.get(op.kind)
+    if spec is None or not spec.tflm_dtypes or not op.outputs:
+        return None
+    dtype = graph.op_outputs(op)[0].dtype
+    if dtype in spec.tflm_dtypes:
+        return None
+    return (f"TFLM's {op.kind} kernel runs {'/'.join(spec.tflm_dtypes)} only, "
+            f"the model's is {dtype}")
 
 
 @dataclass(frozen=True)

@@ -99,9 +99,11 @@ SPECS = (
            tflm_version=2, check=check_less, code_bytes=384),
     # TFLM has no SELECT (v1) kernel: TFLite's reference interpreter is the reference for
     # a model with one (tinykit.reference.engine). TFLM's SELECT_V2 runs int8/int16/float
-    # only (an int32 one fails in the TFLM reference).
+    # only ("Does not support type other than int8|int16|float32"): tflm_dtypes makes an
+    # int32 one unsupported by the tflm runtime, and TFLite the reference for its model.
     OpSpec("SELECT", 1, emit_select, ("tk_select_s32",), per_output_element, tflm="",
            tflm_version=0, check=check_select, code_bytes=384),
     OpSpec("SELECT_V2", 2, emit_select, ("tk_select_s32",), per_output_element,
-           tflm="AddSelectV2", tflm_version=2, check=check_select, code_bytes=384),
+           tflm="AddSelectV2", tflm_version=2, check=check_select, code_bytes=384,
+           tflm_dtypes=("int8", "int16", "float32")),
 )

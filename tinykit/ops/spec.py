@@ -10,7 +10,10 @@ TFLite builtin op it implements. A spec says everything every stage needs:
 - ``emit`` and ``kernels``: the C emitter and the C kernel symbols it calls
   (declared in ``firmware/src/kernels/tk_kernels.h``, defined under
   ``firmware/src/kernels/``);
-- ``tflm``, ``tflm_version``: the TFLM op-resolver method and TFLM's highest version.
+- ``tflm``, ``tflm_version``: the TFLM op-resolver method and TFLM's highest version;
+- ``tflm_dtypes``: the output dtypes TFLM's kernel runs, when fewer than the AOT
+  runtime's (SELECT_V2: no int32). A model with an op TFLM cannot run this way is
+  checked against TFLite's reference kernels instead (:func:`tinykit.reference.engine`).
 
 An emitter sees the graph only through an :class:`EmitContext` and returns C text
 pieces; it computes at generation time everything TFLM computes in Prepare.
@@ -91,3 +94,5 @@ class OpSpec:
     alias: bool = False  # the output IS the input's bytes (no copy: RESHAPE)
     code_bytes: int = 2048  # estimated kernel code, Cortex-M -Os (AOT)
     tflm_code_bytes: int = 4096  # estimated TFLM kernel code
+    # Output dtypes TFLM's kernel runs; empty: every dtype the AOT check accepts.
+    tflm_dtypes: tuple[str, ...] = ()

@@ -8,8 +8,8 @@ API (plain data in and out):
 - :func:`run_tensors` -> every intermediate tensor for one input (to find the first
   layer that differs)
 
-A model with an op TFLM has no kernel for but tinykit's AOT runtime runs (TILE:
-Keras 3's UpSampling2D) runs through TFLite's interpreter with its reference
+A model TFLM cannot run but tinykit's AOT runtime runs (TILE: Keras 3's UpSampling2D;
+SELECT; int32 SELECT_V2; a float SIGN) runs through TFLite's interpreter with its reference
 kernels instead (:func:`engine`); TFLM's arena cannot be measured for it.
 """
 
@@ -61,13 +61,20 @@ def _require_tflm() -> None:
 
 
 def engine(model: bytes) -> str:
-    """The reference interpreter for a model: ``"tflm"``, or ``"tflite"`` when the model
-    holds an op the AOT runtime runs but TFLM has no kernel for (TILE)."""
+    """The reference interpreter for a model: ``"tflm"``, or ``"tflite"`` when TFLM
+    cannot run the model but the AOT runtime can: an op with no TFLM kernel (TILE,
+    SELECT, a float SIGN folded into an int8 table) or not for its dtype (int32
+    SELECT_V2, ``OpSpec.tflm_dtypes``). One rule, the runtimes' support check
+    (:func:`tinykit.ops.find_unsupported`; the AOT one on the graph with its float
+    islands folded, as every verb sees it)."""
     from tinykit.graph import parse_tflite
-    from tinykit.ops import SPECS
+    from tinykit.graph.islands import fold_islands
+    from tinykit.ops import find_unsupported
 
-    kinds = {op.kind for op in parse_tflite(model).ops}
-    return "tflite" if any(k in SPECS and not SPECS[k].tflm for k in kinds) else "tflm"
+    graph = parse_tflite(model)
+    if find_unsupported("tflm", graph) and not find_unsupported("aot", fold_islands(graph)):
+        return "tflite"
+    return "tflm"
 
 
 def _call(args: list[str], timeout: float = 600,
