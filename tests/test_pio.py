@@ -27,7 +27,7 @@ from tinykit.resources import firmware_dir
 pytestmark = pytest.mark.emu  # PlatformIO builds, QEMU uploads; the checks before pio runs: unit
 
 BOARDS = ["qemu-m4", "qemu-m7", "qemu-m33"]
-SERIAL_TIMEOUT_S = 10
+SERIAL_TIMEOUT_S = 30  # a deadline, not a wait: generous for a loaded CI machine
 
 # The hello firmware: a one-line banner, then every byte comes back + 1;
 # byte 0x01 asks for tk_hal_micros() before and after a busy loop.
