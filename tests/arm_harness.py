@@ -150,6 +150,19 @@ def elf_size(elf: Path) -> tuple[int, int, int]:
     return int(line[0]), int(line[1]), int(line[2])
 
 
+def device_counts(out: str, name: str) -> dict[str, int]:
+    """The ``key number`` lines a bench firmware printed (SysTick counts, 0/1 flags);
+    an ``error ...`` line raises ``RuntimeError`` naming ``name``."""
+    result: dict[str, int] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "error":
+            raise RuntimeError(f"{name}: the device said {line!r}")
+        if len(parts) == 2 and parts[1].isdigit():
+            result[parts[0]] = int(parts[1])
+    return result
+
+
 def run_qemu(elf: Path, cpu: str = "cortex-m4", *, icount: bool = True,
              timeout: float = 120.0) -> str:
     """Run the ELF on the QEMU machine of ``cpu`` until it exits through

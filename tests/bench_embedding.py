@@ -18,9 +18,7 @@ usage: python tests/bench_embedding.py [--opt=-O2] [--only SUBSTRING] [--cpu cor
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from arm_harness import NS_PER_TICK, SEMIHOST_EXIT_C, build_elf, run_qemu  # noqa: E402
+from arm_harness import SEMIHOST_EXIT_C, build_elf, device_counts, run_qemu  # noqa: E402
 
 from tinykit.codegen.api import generate, write_files  # noqa: E402
 from tinykit.graph import Graph, Op, Quant, Tensor  # noqa: E402
@@ -193,39 +191,14 @@ def bench(g: Graph, work: Path, opt: str, cpu: str = "cortex-m4") -> dict[str, i
     write_files(generate(g, g.name.encode(), model_file="bench.tflite"), work / "gen")
     (work / REF_H.name).write_text(REF_H.read_text())  # build_elf puts work on the include path
     elf = build_elf(work / "gen", work, main_c(g), cpu=cpu, opt=opt, extra_sources=(REF_C,))
-    result: dict[str, int] = {}
-    for line in run_qemu(elf, cpu, icount=True, timeout=300).splitlines():
-        parts = line.split()
-        if parts and parts[0] == "error":
-            raise RuntimeError(f"{g.name}: the device said {line!r}")
-        if len(parts) == 2 and parts[1].isdigit():
-            result[parts[0]] = int(parts[1])
-    return result
+    return device_counts(run_qemu(elf, cpu, icount=True, timeout=300), g.name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--opt", default="-O2")
-    ap.add_argument("--only", default="")
-    ap.add_argument("--cpu", default="cortex-m4", choices=sorted(NS_PER_TICK))
-    args = ap.parse_args(argv)
-    ns = NS_PER_TICK[args.cpu]
-    print(f"| op ({args.cpu}, {args.opt}) | elements | tinykit instr | TFLM reference instr | "
-          "speed-up | same bytes |")
-    print("|---|---:|---:|---:|---:|---|")
-    worst = float("inf")
-    with tempfile.TemporaryDirectory(prefix="tk-bench-emb-") as tmp:
-        for i, g in enumerate(CASES):
-            if args.only not in g.name:
-                continue
-            r = bench(g, Path(tmp) / str(i), args.opt, args.cpu)
-            tk, ref = r["tk"] * ns, r["ref"] * ns
-            worst = min(worst, ref / max(tk, 1))
-            print(f"| {g.name} | {g.tensor(g.ops[0].outputs[0]).size} | {tk} | {ref} | "
-                  f"{ref / max(tk, 1):.2f}x | {'yes' if r.get('same') == 1 else 'NO'} |",
-                  flush=True)
-    print(f"\nslowest speed-up: {worst:.2f}x")
-    return 0
+    from bench_issue10_ops import speed_table  # it imports this module for its rows
+
+    return speed_table(CASES, bench, argv, __doc__.splitlines()[0],
+                       lambda g: g.tensor(g.ops[0].outputs[0]).size)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ import bench_float_island  # noqa: E402 - FLOAT_ISLAND rows (DEQUANTIZE -> NEG/S
 import bench_resize_ops  # noqa: E402 - RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, LOG_SOFTMAX rows
 import bench_split_pack  # noqa: E402 - SPLIT, SPLIT_V, UNPACK, PACK, TILE rows
 import bench_transpose_conv  # noqa: E402 - TRANSPOSE_CONV rows (its own script adds CMSIS-NN)
-from arm_harness import NS_PER_TICK, SEMIHOST_EXIT_C, build_elf, run_qemu  # noqa: E402
+from arm_harness import NS_PER_TICK, SEMIHOST_EXIT_C, build_elf, device_counts, run_qemu  # noqa: E402
 
 from tinykit.codegen.api import generate, write_files  # noqa: E402
 from tinykit.graph import Graph, Op, Quant, Tensor  # noqa: E402
@@ -247,18 +247,16 @@ def bench(g: Graph, work: Path, opt: str, cpu: str = "cortex-m4") -> dict[str, i
         (work / h.name).write_text(h.read_text())
     elf = build_elf(work / "gen", work, main_c(g), cpu=cpu, opt=opt,
                     extra_sources=(REF_C, *(m.REF_C for m in extra)))
-    result: dict[str, int] = {}
-    for line in run_qemu(elf, cpu, icount=True, timeout=300).splitlines():
-        parts = line.split()
-        if parts and parts[0] == "error":
-            raise RuntimeError(f"{g.name}: the device said {line!r}")
-        if len(parts) == 2 and parts[1].isdigit():
-            result[parts[0]] = int(parts[1])
-    return result
+    return device_counts(run_qemu(elf, cpu, icount=True, timeout=300), g.name)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def speed_table(cases: Sequence[Graph], run: Callable[..., dict[str, int]],
+                argv: Sequence[str] | None, description: str,
+                elements: Callable[[Graph], int]) -> int:
+    """Parse ``--opt/--only/--cpu``, run ``run(graph, work, opt, cpu)`` for each case and
+    print tinykit's and TFLM's reference instructions side by side (the bench scripts'
+    one table)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--opt", default="-O2")
     ap.add_argument("--only", default="")
     ap.add_argument("--cpu", default="cortex-m4", choices=sorted(NS_PER_TICK))
@@ -269,16 +267,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("|---|---:|---:|---:|---:|---|")
     worst = float("inf")
     with tempfile.TemporaryDirectory(prefix="tk-bench10-") as tmp:
-        for i, g in enumerate(CASES):
+        for i, g in enumerate(cases):
             if args.only not in g.name:
                 continue
-            r = bench(g, Path(tmp) / str(i), args.opt, args.cpu)
+            r = run(g, Path(tmp) / str(i), args.opt, args.cpu)
             tk, ref = r["tk"] * ns, r["ref"] * ns
             worst = min(worst, ref / max(tk, 1))
-            print(f"| {g.name} | {g.tensor(0).size} | {tk} | {ref} | {ref / max(tk, 1):.2f}x | "
+            print(f"| {g.name} | {elements(g)} | {tk} | {ref} | {ref / max(tk, 1):.2f}x | "
                   f"{'yes' if r.get('same') == 1 else 'NO'} |", flush=True)
     print(f"\nslowest speed-up: {worst:.2f}x")
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return speed_table(CASES, bench, argv, __doc__.splitlines()[0], lambda g: g.tensor(0).size)
 
 
 if __name__ == "__main__":

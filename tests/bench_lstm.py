@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from arm_harness import NS_PER_TICK, SEMIHOST_EXIT_C, build_elf, run_qemu  # noqa: E402
+from arm_harness import NS_PER_TICK, SEMIHOST_EXIT_C, build_elf, device_counts, run_qemu  # noqa: E402
 
 from tinykit.codegen.api import generate, write_files  # noqa: E402
 from tinykit.graph import parse_tflite  # noqa: E402
@@ -59,13 +59,10 @@ def bench(model: Path, work: Path, opt: str, cpu: str) -> int:
     data = model.read_bytes()
     write_files(generate(parse_tflite(data, model.stem), data, model_file=model.name), work / "gen")
     elf = build_elf(work / "gen", work, MAIN_C, cpu=cpu, opt=opt)
-    for line in run_qemu(elf, cpu, icount=True, timeout=300).splitlines():
-        parts = line.split()
-        if parts and parts[0] == "error":
-            raise RuntimeError(f"the device said {line!r}")
-        if len(parts) == 2 and parts[0] == "tk":
-            return int(parts[1]) * NS_PER_TICK[cpu]
-    raise RuntimeError("no count printed")
+    counts = device_counts(run_qemu(elf, cpu, icount=True, timeout=300), model.stem)
+    if "tk" not in counts:
+        raise RuntimeError(f"{model.stem}: no count printed")
+    return counts["tk"] * NS_PER_TICK[cpu]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
