@@ -3,15 +3,26 @@ checks, cost helpers and broadcast strides. Nothing here knows a particular op."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from tinykit.cgen import c_struct_init
 from tinykit.graph import Graph, Op, Tensor
-from tinykit.ops.spec import OpCost
+from tinykit.ops.spec import EmitContext, Emitted, OpCost
 
 MAX_DIMS = 5  # TK_MAX_DIMS in firmware/include/tinykit.h
 ALIAS_KINDS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})  # the specs with alias=True
 
 Check = Callable[[Graph, Op], str | None]
+
+
+
+def params_call(ctx: EmitContext, op: Op, c_type: str, fields: Mapping[str, object], kernel: str,
+                *args: str) -> Emitted:
+    """The usual emission: one const ``c_type`` params struct named after the op (commented
+    with the op and its layer) and one ``TK_TRY(kernel(&params, args...))`` call."""
+    name = ctx.sym(op, "params")
+    decl = c_struct_init(name, c_type, fields, f"{op.kind} {ctx.graph.layer_name(op)}")
+    return Emitted(f"TK_TRY({kernel}(&{name}, {', '.join(args)}));", (decl,))
 
 
 # --- quantization parameters -------------------------------------------------------

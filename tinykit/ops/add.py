@@ -5,7 +5,6 @@ runs in :mod:`tinykit.ops.index_math`."""
 
 from __future__ import annotations
 
-from tinykit.cgen import c_struct_init
 from tinykit.graph import Graph, Op
 from tinykit.ops._common import (
     binary_cost,
@@ -16,6 +15,7 @@ from tinykit.ops._common import (
     first_input_is_output_shape,
     fused,
     int8_io,
+    params_call,
     qparams,
     with_fused,
 )
@@ -59,7 +59,6 @@ def emit_rescaled(ctx: EmitContext, op: Op, kernel: str, left_shift: int,
     assert a is not None and b is not None
     (_, z1), (_, z2), (_, z_out) = qparams(a), qparams(b), qparams(graph.op_outputs(op)[0])
     (m1, sh1), (m2, sh2), (mo, sho) = mults
-    name = ctx.sym(op, "params")
     fields = broadcast_fields(graph, op)
     fields.update({
         "input1_offset": -z1, "input2_offset": -z2, "left_shift": left_shift,
@@ -67,10 +66,8 @@ def emit_rescaled(ctx: EmitContext, op: Op, kernel: str, left_shift: int,
         "output_mult": mo, "output_shift": sho, "output_offset": z_out,
         "act_min": act[0], "act_max": act[1],
     })
-    decl = c_struct_init(name, "TkAddParams", fields, f"{op.kind} {graph.layer_name(op)}")
-    call = (f"TK_TRY({kernel}(&{name}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
-            f"{ctx.ptr(op.outputs[0])}));")
-    return Emitted(call, (decl,))
+    return params_call(ctx, op, "TkAddParams", fields, kernel, ctx.ptr(op.inputs[0]),
+                       ctx.ptr(op.inputs[1]), ctx.ptr(op.outputs[0]))
 
 
 def emit(ctx: EmitContext, op: Op) -> Emitted:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinykit.cgen import c_struct_init
 from tinykit.graph import Graph, Op
-from tinykit.ops._common import elements, per_tensor_int8
+from tinykit.ops._common import elements, params_call, per_tensor_int8
 from tinykit.ops.spec import EmitContext, Emitted, OpCost, OpSpec
 
 
@@ -48,11 +47,8 @@ def _emitter(kernel: str):  # noqa: ANN202
         x = graph.op_inputs(op)[0]
         axis = _axis(graph, op)
         assert x is not None and axis is not None
-        name = ctx.sym(op, "params")
-        decl = c_struct_init(name, "TkArgParams", arg_shape(x.shape, axis),
-                             f"{op.kind} {graph.layer_name(op)}")
-        return Emitted(f"TK_TRY({kernel}(&{name}, {ctx.ptr(x.index)}, {ctx.ptr(op.outputs[0])}));",
-                       (decl,))
+        return params_call(ctx, op, "TkArgParams", arg_shape(x.shape, axis), kernel,
+                           ctx.ptr(x.index), ctx.ptr(op.outputs[0]))
 
     return emit
 

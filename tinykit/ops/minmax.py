@@ -5,7 +5,6 @@ converter gives them one); other models are refused rather than run wrong."""
 
 from __future__ import annotations
 
-from tinykit.cgen import c_struct_init
 from tinykit.graph import Graph, Op
 from tinykit.ops._common import (
     all_int8,
@@ -14,6 +13,7 @@ from tinykit.ops._common import (
     check_broadcast,
     first,
     first_input_is_output_shape,
+    params_call,
     qparams,
 )
 from tinykit.ops.spec import EmitContext, Emitted, OpSpec
@@ -37,12 +37,8 @@ def inplace(graph: Graph, op: Op) -> bool:
 
 def _emitter(kernel: str):  # noqa: ANN202
     def emit(ctx: EmitContext, op: Op) -> Emitted:
-        name = ctx.sym(op, "params")
-        decl = c_struct_init(name, "TkMinMaxParams", broadcast_fields(ctx.graph, op),
-                             f"{op.kind} {ctx.graph.layer_name(op)}")
-        call = (f"TK_TRY({kernel}(&{name}, {ctx.ptr(op.inputs[0])}, {ctx.ptr(op.inputs[1])}, "
-                f"{ctx.ptr(op.outputs[0])}));")
-        return Emitted(call, (decl,))
+        return params_call(ctx, op, "TkMinMaxParams", broadcast_fields(ctx.graph, op), kernel,
+                           ctx.ptr(op.inputs[0]), ctx.ptr(op.inputs[1]), ctx.ptr(op.outputs[0]))
 
     return emit
 

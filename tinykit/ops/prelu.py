@@ -5,7 +5,6 @@ s_in * s_alpha / s_out for x * alpha below zero (double Prepare)."""
 
 from __future__ import annotations
 
-from tinykit.cgen import c_struct_init
 from tinykit.graph import Graph, Op
 from tinykit.ops._common import (
     all_int8,
@@ -14,6 +13,7 @@ from tinykit.ops._common import (
     check_broadcast,
     first,
     first_input_is_output_shape,
+    params_call,
     qparams,
 )
 from tinykit.ops.quant import quantize_multiplier
@@ -47,14 +47,11 @@ def emit(ctx: EmitContext, op: Op) -> Emitted:
     assert x is not None and alpha is not None
     (s_in, z_in), (s_a, z_a), (s_out, z_out) = qparams(x), qparams(alpha), qparams(y)
     (m1, sh1), (m2, sh2) = prelu_multipliers(s_in, s_a, s_out)
-    name = ctx.sym(op, "params")
     fields = broadcast_fields(graph, op)
     fields.update({"input_offset": -z_in, "alpha_offset": -z_a, "output_offset": z_out,
                    "mult_pos": m1, "shift_pos": sh1, "mult_neg": m2, "shift_neg": sh2})
-    decl = c_struct_init(name, "TkPreluParams", fields, f"{op.kind} {graph.layer_name(op)}")
-    call = (f"TK_TRY(tk_prelu_s8(&{name}, {ctx.ptr(x.index)}, {ctx.ptr(alpha.index)}, "
-            f"{ctx.ptr(y.index)}));")
-    return Emitted(call, (decl,))
+    return params_call(ctx, op, "TkPreluParams", fields, "tk_prelu_s8", ctx.ptr(x.index),
+                       ctx.ptr(alpha.index), ctx.ptr(y.index))
 
 
 SPECS = (

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinykit.cgen import c_struct_init
 from tinykit.graph import Graph, Op
-from tinykit.ops._common import MAX_DIMS, data_int8, data_movement, first, qparams
+from tinykit.ops._common import MAX_DIMS, data_int8, data_movement, first, params_call, qparams
 from tinykit.ops.spec import EmitContext, Emitted, OpSpec
 
 
@@ -52,11 +51,8 @@ def emit(ctx: EmitContext, op: Op) -> Emitted:
     x = graph.op_inputs(op)[0]
     perm = _perm(graph, op)
     assert x is not None and perm is not None
-    name = ctx.sym(op, "params")
-    decl = c_struct_init(name, "TkStridedCopyParams", transpose_params(x.shape, perm),
-                         f"{op.kind} {graph.layer_name(op)}")
-    return Emitted(f"TK_TRY(tk_strided_copy_s8(&{name}, {ctx.ptr(x.index)}, {ctx.ptr(op.outputs[0])}));",
-                   (decl,))
+    return params_call(ctx, op, "TkStridedCopyParams", transpose_params(x.shape, perm),
+                       "tk_strided_copy_s8", ctx.ptr(x.index), ctx.ptr(op.outputs[0]))
 
 
 SPECS = (
